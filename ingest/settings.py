@@ -1,0 +1,27 @@
+"""Settings owned by ingest: configured sources and their refresh."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class IngestSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
+
+    # Folders, files and feed URLs, comma-separated; what `/reingest` and the schedule re-read.
+    sources: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["data/sample"], alias="EXECBOT_SOURCES")
+    fetch_timeout: float = Field(20.0, alias="EXECBOT_FETCH_TIMEOUT")
+    # Another ingest holds the write lock: wait for it (true) or exit at once with a message (false).
+    wait_for_lock: bool = Field(True, alias="EXECBOT_WAIT_FOR_LOCK")
+
+    @classmethod
+    def _split(cls, value: object) -> list[str]:
+        if isinstance(value, str):
+            return [s.strip() for s in value.split(",") if s.strip()]
+        return list(value)  # type: ignore[arg-type]
+
+    def model_post_init(self, __context: object) -> None:
+        self.sources = self._split(self.sources)

@@ -1,0 +1,273 @@
+"""The index: SQLite (truth + keyword index) and Chroma (vectors) kept in step.
+
+Write order makes a crash at any point repairable: vectors are computed and cached in SQLite,
+then upserted to Chroma, then the docs rows are committed. A row therefore never exists
+without its vector; a vector without a row (a crash between the two) is an orphan that the
+next run deletes. A `dirty` flag in `meta` tells the next run to check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.embedding import Embedder, get_embedder
+from retrieval.models import Digest, Doc
+from retrieval.settings import RetrievalSettings, get_settings
+from retrieval.store import DocRow, Store, embed_text, to_epoch, vector_metadata
+from retrieval.text import content_hash, fts_document, sha
+from retrieval.vectors import VectorStore
+
+log = logging.getLogger(__name__)
+
+# Encode this many texts per call: large enough that sentence-transformers' length sorting
+# keeps padding low, small enough to show progress and bound memory.
+WRITE_BATCH = 1024
+
+
+class ModelMismatchError(RuntimeError):
+    """The index was built with another embedding model; mixing vectors would make search meaningless."""
+
+
+@dataclass
+class WriteResult:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    embedded: int = 0
+
+    def __iadd__(self, other: WriteResult) -> WriteResult:
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.embedded += other.embedded
+        return self
+
+
+def doc_uid(platform: str, executive: str, source_id: str) -> str:
+    """The stable id of a post: (platform, executive, source id). Also its vector id."""
+    return sha(f"{platform}\x1f{executive}\x1f{source_id}", 24)
+
+
+def _row_hash(d: Doc, chash: str) -> str:
+    return sha(
+        "\x1f".join(
+            str(x) for x in (chash, d.title, d.url, d.author_name, to_epoch(d.published_at), d.likes,
+                             d.shares, d.comments, d.kind, d.digest_id)
+        )
+    )
+
+
+def _vec_bytes(v: np.ndarray) -> bytes:
+    return np.asarray(v, dtype=np.float32).tobytes()
+
+
+def _vec_from(b: bytes) -> np.ndarray:
+    return np.frombuffer(b, dtype=np.float32)
+
+
+class Index:
+    def __init__(self, settings: RetrievalSettings | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.data_dir = Path(self.settings.data_dir)
+        self.store = Store(self.data_dir / "execbot.sqlite3")
+        self.vectors = VectorStore(self.data_dir / "chroma", self.settings.chroma_host, self.settings.chroma_port)
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            s = self.settings
+            self._embedder = get_embedder(s.embed_backend, s.embed_model, s.embed_batch_size)
+        return self._embedder
+
+    async def open(self) -> Index:
+        await self.store.open()
+        return self
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    async def __aenter__(self) -> Index:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- model bookkeeping --------------------------------------------------------------------
+
+    async def built_with(self) -> str | None:
+        return await self.store.get_meta("embed_model")
+
+    async def check_model(self) -> None:
+        built = await self.built_with()
+        has_docs = bool(await self.store.scalar("SELECT EXISTS (SELECT 1 FROM docs)"))
+        if built and has_docs and built != self.embedder.name:
+            raise ModelMismatchError(
+                f"the index in {self.data_dir} was built with {built}, but the configured embedder is "
+                f"{self.embedder.name}. Re-embed it with `execbot ingest --rebuild`, or set "
+                f"EXECBOT_EMBED_BACKEND back to {built.split(':', 1)[0]}."
+            )
+
+    # -- writing ------------------------------------------------------------------------------
+
+    async def _vectors_for(self, items: Sequence[tuple[str, str]]) -> tuple[dict[str, np.ndarray], int]:
+        """Vectors for (content_hash, text) pairs: from the cache, else encoded once per distinct text."""
+        model = self.embedder.name
+        hashes = list(dict.fromkeys(h for h, _ in items))
+        cached = await self.store.cached_vectors(hashes, model)
+        out = {h: _vec_from(b) for h, b in cached.items()}
+        todo: dict[str, str] = {}
+        for h, text in items:
+            if h not in out and h not in todo:
+                todo[h] = text
+        if todo:
+            vecs = await asyncio.to_thread(self.embedder.embed_passages, list(todo.values()))
+            await self.store.cache_vectors(((h, _vec_bytes(v)) for h, v in zip(todo, vecs, strict=True)), model)
+            await self.store.conn.commit()
+            out.update(zip(todo, vecs, strict=True))
+        return out, len(todo)
+
+    async def _write_rows(self, rows: list[DocRow]) -> int:
+        """Vectors first (cache, then Chroma), then the rows. Returns how many texts were encoded."""
+        if not rows:
+            return 0
+        items = [(r.content_hash, embed_text(r.doc.text, r.doc.title, r.doc.kind)) for r in rows]
+        vecs, encoded = await self._vectors_for(items)
+        metas = [
+            vector_metadata(r.doc.executive, to_epoch(r.doc.published_at), r.doc.kind, r.doc.platform,
+                            r.doc.likes, r.doc.shares, r.doc.comments)
+            for r in rows
+        ]
+        await self.store.set_meta("dirty", "1")
+        matrix = np.stack([vecs[r.content_hash] for r in rows])
+        await asyncio.to_thread(self.vectors.upsert, [r.uid for r in rows], matrix, metas)
+        await self.store.upsert_docs(rows, int(time.time()))
+        await self.store.set_meta("dirty", "0", commit=False)
+        await self.store.conn.commit()
+        return encoded
+
+    async def _ensure_model(self) -> None:
+        await self.check_model()
+        if await self.built_with() != self.embedder.name:
+            await self.store.set_meta("embed_model", self.embedder.name)
+            await asyncio.to_thread(self.vectors.set_model, self.embedder.name)
+
+    def _prepare(self, docs: Sequence[Doc]) -> list[DocRow]:
+        rows: dict[str, DocRow] = {}
+        for d in docs:
+            uid = doc_uid(d.platform, d.executive, d.source_id)
+            chash = content_hash(embed_text(d.text, d.title, d.kind))
+            rows[uid] = DocRow(uid, d, chash, _row_hash(d, chash), fts_document(f"{d.title}\n{d.text}"))
+        return list(rows.values())
+
+    async def write_docs(self, docs: Sequence[Doc], progress: Callable[[int], None] | None = None) -> WriteResult:
+        """Add new docs, update changed ones in place, skip unchanged ones. Idempotent."""
+        await self._ensure_model()
+        result = WriteResult()
+        for i in range(0, len(docs), WRITE_BATCH):
+            rows = self._prepare(docs[i : i + WRITE_BATCH])
+            existing = await self.store.existing_hashes([r.uid for r in rows])
+            changed = [r for r in rows if existing.get(r.uid, ("",))[0] != r.row_hash]
+            result.unchanged += len(rows) - len(changed)
+            result.added += sum(1 for r in changed if r.uid not in existing)
+            result.updated += sum(1 for r in changed if r.uid in existing)
+            result.embedded += await self._write_rows(changed)
+            if progress:
+                progress(len(rows))
+        return result
+
+    async def write_digest(self, digest: Digest, chunks: Sequence[Doc]) -> WriteResult:
+        """A digest document and its sections; sections the new version dropped are removed."""
+        await self._ensure_model()
+        uid = doc_uid(digest.platform, digest.executive, digest.source_id)
+        dg_hash = sha(f"{digest.title}\x1f{digest.text}\x1f{to_epoch(digest.period_start)}\x1f{to_epoch(digest.period_end)}")
+        known = await self.store.digest_row_hash(uid)
+        if known == dg_hash:
+            return WriteResult(unchanged=1)
+        for c in chunks:
+            c.digest_id = uid
+        res = await self.write_docs(chunks)
+        keep = [doc_uid(c.platform, c.executive, c.source_id) for c in chunks]
+        await self.store.set_meta("dirty", "1")
+        gone = await self.store.delete_chunks_not_in(uid, keep)
+        await self.store.upsert_digest(uid, digest, dg_hash)
+        await self.store.conn.commit()
+        await asyncio.to_thread(self.vectors.delete, gone)
+        await self.store.set_meta("dirty", "0")
+        return WriteResult(added=int(known is None), updated=int(known is not None), embedded=res.embedded)
+
+    # -- repair and rebuild -------------------------------------------------------------------
+
+    async def needs_repair(self) -> bool:
+        return (await self.store.get_meta("dirty")) == "1"
+
+    async def repair(self, force: bool = False) -> dict[str, int]:
+        """Make Chroma hold exactly one vector per docs row: add missing ones, delete orphans."""
+        if not force and not await self.needs_repair():
+            return {"restored": 0, "orphans": 0}
+        await self._ensure_model()
+        uids = await self.store.all_uids()
+        in_chroma = await asyncio.to_thread(self.vectors.all_ids)
+        missing = sorted(uids - in_chroma)
+        orphans = sorted(in_chroma - uids)
+        if missing:
+            got = await self.store.docs_for_embedding(missing)
+            vecs, _ = await self._vectors_for([(h, t) for _, h, t, _ in got])
+            await asyncio.to_thread(
+                self.vectors.upsert, [u for u, *_ in got], np.stack([vecs[h] for _, h, _, _ in got]),
+                [m for *_, m in got],
+            )
+        await asyncio.to_thread(self.vectors.delete, orphans)
+        await self.store.set_meta("dirty", "0")
+        if missing or orphans:
+            log.warning("repaired the index: %d vectors restored, %d orphans removed", len(missing), len(orphans))
+        return {"restored": len(missing), "orphans": len(orphans)}
+
+    async def rebuild(self) -> int:
+        """Re-embed every doc with the configured model (the way to switch models). Returns texts encoded."""
+        await self.store.clear_vectors(self.embedder.name)
+        await self.store.set_meta("dirty", "1")
+        await asyncio.to_thread(self.vectors.drop)
+        await self.store.set_meta("embed_model", self.embedder.name)
+        await asyncio.to_thread(self.vectors.set_model, self.embedder.name)
+        got = await self.store.docs_for_embedding()
+        encoded = 0
+        for i in range(0, len(got), WRITE_BATCH):
+            part = got[i : i + WRITE_BATCH]
+            vecs, n = await self._vectors_for([(h, t) for _, h, t, _ in part])
+            encoded += n
+            await asyncio.to_thread(
+                self.vectors.upsert, [u for u, *_ in part], np.stack([vecs[h] for _, h, _, _ in part]),
+                [m for *_, m in part],
+            )
+        await self.store.set_meta("dirty", "0")
+        return encoded
+
+    # -- stats --------------------------------------------------------------------------------
+
+    async def stats(self, with_vectors: bool = True) -> dict:
+        s = self.store
+        execs = await s.fetchall(
+            "SELECT executive, COUNT(*) FROM docs WHERE kind = 'post' GROUP BY executive ORDER BY 2 DESC"
+        )
+        first = await s.scalar("SELECT MIN(published_at) FROM docs WHERE kind = 'post'")
+        last = await s.scalar("SELECT MAX(published_at) FROM docs WHERE kind = 'post'")
+        from retrieval.store import from_epoch
+
+        return {
+            "posts": await s.scalar("SELECT COUNT(*) FROM docs WHERE kind = 'post'"),
+            "digests": await s.scalar("SELECT COUNT(*) FROM digests"),
+            "chunks": await s.scalar("SELECT COUNT(*) FROM docs WHERE kind = 'digest'"),
+            "vectors": (await asyncio.to_thread(self.vectors.count)) if with_vectors else None,
+            "executives": {k: n for k, n in execs},
+            "first": (f := from_epoch(first)) and f.isoformat(),
+            "last": (la := from_epoch(last)) and la.isoformat(),
+            "embed_model": await self.built_with(),
+        }

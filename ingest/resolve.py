@@ -63,7 +63,7 @@ def record_to_doc(rec: Record, executive: str) -> Doc:
         platform=rec.platform, executive=executive, source_id=rec.source_id or derived_id(rec),
         text=rec.text, kind="post", published_at=rec.published_at, title=rec.title, url=rec.url,
         author_name=rec.author_name, likes=rec.likes, shares=rec.shares, comments=rec.comments,
-        raw=rec.raw, source_path=rec.source,
+        raw=rec.raw, source_path=rec.source, partial=rec.partial,
     )
 
 

@@ -16,17 +16,20 @@ MAX_SOURCES = 5
 MAX_SENTENCES = 6
 PER_SOURCE = 2
 
-# Chinese sentence ends, Latin sentence ends followed by space, and line breaks.
-_SPLIT = re.compile(r"(?<=[。！？；!?])|(?<=[.;])\s+|\n+")
+# A Chinese sentence runs to 。！？； and keeps a closing quote that follows ("…仰视。”").
+_ZH_SENTENCE = re.compile(r"[^。！？；!?\n]+(?:[。！？；!?]+[”’」』\"']*)?")
+# A Latin sentence ends at . ! ? followed by space and a capital, digit or quote.
+_EN_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“])")
 _URL_ONLY = re.compile(r"^(https?://\S+\s*)+$")
 
 
 def split_sentences(text: str) -> list[str]:
     out = []
-    for part in _SPLIT.split(text):
-        s = (part or "").strip(" \t-–—•*")
-        if len(s) >= 2 and not _URL_ONLY.match(s) and any(ch.isalnum() for ch in s):
-            out.append(s)
+    for m in _ZH_SENTENCE.finditer(text):
+        for part in _EN_SPLIT.split(m.group(0)):
+            s = part.strip(" \t")
+            if len(s) >= 2 and not _URL_ONLY.match(s) and any(ch.isalnum() for ch in s):
+                out.append(s)
     return out
 
 

@@ -163,6 +163,8 @@ class Index:
         rows: dict[str, DocRow] = {}
         for d in docs:
             uid = doc_uid(d.platform, d.executive, d.source_id)
+            if d.partial and uid in rows and not rows[uid].doc.partial:
+                continue
             chash = content_hash(embed_text(d.text, d.title, d.kind))
             rows[uid] = DocRow(uid, d, chash, _row_hash(d, chash), fts_document(f"{d.title}\n{d.text}"))
         return list(rows.values())
@@ -174,7 +176,11 @@ class Index:
         for i in range(0, len(docs), WRITE_BATCH):
             rows = self._prepare(docs[i : i + WRITE_BATCH])
             existing = await self.store.existing_hashes([r.uid for r in rows])
-            changed = [r for r in rows if existing.get(r.uid, ("",))[0] != r.row_hash]
+            # A partial copy (a feed item) of a stored post adds nothing: the stored copy is fuller.
+            changed = [
+                r for r in rows
+                if existing.get(r.uid, ("",))[0] != r.row_hash and not (r.doc.partial and r.uid in existing)
+            ]
             result.unchanged += len(rows) - len(changed)
             result.added += sum(1 for r in changed if r.uid not in existing)
             result.updated += sum(1 for r in changed if r.uid in existing)

@@ -46,6 +46,7 @@ class Doc:
     raw: dict[str, Any] = field(default_factory=dict)
     source_path: str = ""
     digest_id: str = ""  # for kind == "digest": the source_id of the whole digest document
+    partial: bool = False  # from a source without counts (a feed): never replaces a fuller copy
 
     @property
     def engagement(self) -> int:

@@ -28,3 +28,25 @@ def settings_for(data_dir: Path, **extra: object):
     from retrieval.settings import RetrievalSettings
 
     return RetrievalSettings(EXECBOT_DATA_DIR=data_dir, **extra)
+
+
+@pytest.fixture(scope="session")
+def sample_settings(tmp_path_factory):
+    """An index built once from data/sample with the real bundled model, 'now' pinned to 2025-06-02."""
+    import asyncio
+
+    from ingest.pipeline import IngestOptions, ingest
+    from retrieval.index import Index
+
+    settings = settings_for(tmp_path_factory.mktemp("sample-index"), EXECBOT_NOW="2025-06-02")
+    report = asyncio.run(ingest([str(SAMPLE)], IngestOptions(), index=Index(settings)))
+    assert report.errors == [], report.errors
+    return settings
+
+
+@pytest.fixture
+async def engine(sample_settings):
+    from retrieval.engine import Engine
+
+    async with Engine(sample_settings) as e:
+        yield e

@@ -26,6 +26,9 @@ class Record:
     raw: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # file path or URL
     line: int | None = None  # 1-based line, or record index when the format has no lines
+    # The source has no engagement counts and a lossy text (feeds): it never overwrites a fuller
+    # copy of the same post from a crawler.
+    partial: bool = False
     # Digest documents only:
     is_digest: bool = False
     period_start: datetime | None = None  # UTC-aware, inclusive

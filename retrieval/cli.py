@@ -74,6 +74,14 @@ def _run(args: argparse.Namespace, work: Callable[[Engine], Awaitable[Any]],
     return 0
 
 
+def _tz_render(fn: Callable[..., str]) -> Callable[[Any, dict[str, str]], str]:
+    """Renderers show dates in the configured time zone."""
+    from retrieval.settings import get_settings
+
+    tz = get_settings().tz
+    return lambda result, names: fn(result, names, tz=tz)
+
+
 def run_stats(args: argparse.Namespace) -> int:
     def render(st: dict, names: dict[str, str]) -> str:
         lines = [
@@ -96,25 +104,25 @@ def run_search(args: argparse.Namespace) -> int:
     from retrieval.render import render_search
 
     return _run(args, lambda e: e.search(args.query, k=args.k, author=args.author, since=args.since,
-                                         until=args.until, now=args.now), render_search)
+                                         until=args.until, now=args.now), _tz_render(render_search))
 
 
 def run_ask(args: argparse.Namespace) -> int:
     from retrieval.render import render_answer
 
     return _run(args, lambda e: e.ask(args.question, k=args.k, author=args.author, since=args.since,
-                                      until=args.until, now=args.now), render_answer)
+                                      until=args.until, now=args.now), _tz_render(render_answer))
 
 
 def run_top(args: argparse.Namespace) -> int:
     from retrieval.render import render_top
 
     return _run(args, lambda e: e.top(args.period, n=args.n, by=args.by, author=args.author, now=args.now),
-                render_top)
+                _tz_render(render_top))
 
 
 def run_summary(args: argparse.Namespace) -> int:
     from retrieval.render import render_summary
 
     return _run(args, lambda e: e.summary(args.period, author=args.author, chart=args.chart, now=args.now),
-                render_summary)
+                _tz_render(render_summary))

@@ -70,9 +70,9 @@ class Engine:
             return parse_date(now, self.settings.tz)
         return now or self.settings.clock()
 
-    def _bound(self, value: datetime | str | None, end: bool) -> datetime | None:
+    def _bound(self, value: datetime | str | None, end: bool, now: datetime | str | None = None) -> datetime | None:
         if isinstance(value, str):
-            return parse_date(value, self.settings.tz, end=end)
+            return parse_date(value, self.settings.tz, end=end, now=self.now(now))
         return value
 
     # -- search -------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ class Engine:
         reg = await self.registry()
         return parse_query(
             query, reg, self.now(now), self.settings.tz, executive=await self._author_key(author),
-            since=self._bound(since, end=False), until=self._bound(until, end=True),
+            since=self._bound(since, False, now), until=self._bound(until, True, now),
         )
 
     async def _idf(self, terms: list[str], n_docs: int) -> dict[str, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
 
 from ingest.formats import FORMATS, MAP_FIELDS
@@ -62,6 +63,11 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
         print(f"error: cannot write the index: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    except sqlite3.Error as exc:  # SQLite reports a full disk / read-only file as its own errors
+        progress.close()
+        print(f"error: cannot write the index in {settings_dir()}: {exc} (is the disk full or read-only?); "
+              "the next run repairs it", file=sys.stderr)
+        return 1
     progress.close()
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
@@ -78,6 +84,12 @@ def run(args: argparse.Namespace) -> int:
         if len(report.errors) > 50:
             print(f"  … and {len(report.errors) - 50} more (use --json for all)", file=sys.stderr)
     return report.exit_code
+
+
+def settings_dir() -> str:
+    from retrieval.settings import get_settings
+
+    return str(get_settings().data_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

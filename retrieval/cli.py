@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from retrieval.engine import Engine
 from retrieval.index import ModelMismatchError
+from retrieval.settings import get_settings
 from retrieval.vectors import VectorStoreError
 
 
@@ -65,6 +67,9 @@ def _run(args: argparse.Namespace, work: Callable[[Engine], Awaitable[Any]],
         result, names = asyncio.run(go())
     except (ModelMismatchError, VectorStoreError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (sqlite3.Error, OSError) as exc:  # a read-only, missing or damaged data directory
+        print(f"error: cannot read the index in {get_settings().data_dir}: {exc}", file=sys.stderr)
         return 1
     if args.json:
         payload = result if isinstance(result, dict) else result.to_json()

@@ -115,14 +115,19 @@ class Store:
     async def open(self) -> Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = await aiosqlite.connect(self.path, timeout=60)
-        await self.db.execute("PRAGMA journal_mode=WAL")
-        await self.db.execute("PRAGMA synchronous=NORMAL")
-        await self.db.execute("PRAGMA busy_timeout=60000")
-        await self.db.executescript(SCHEMA)
-        await self.db.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-        )
-        await self.db.commit()
+        try:
+            await self.db.execute("PRAGMA busy_timeout=60000")
+            await self.db.execute("PRAGMA journal_mode=WAL")
+            await self.db.execute("PRAGMA synchronous=NORMAL")
+            await self.db.executescript(SCHEMA)
+            await self.db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+            await self.db.commit()
+        except BaseException:
+            # Close the connection's thread, or the process would hang at exit after a failed open.
+            await self.close()
+            raise
         return self
 
     async def close(self) -> None:

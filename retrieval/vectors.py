@@ -61,22 +61,41 @@ class VectorStore:
         self._client = None
         self._col = None
 
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except VectorStoreError:
-            raise
-        except Exception as exc:
-            if self.host:
-                # A server that went away: reconnect next time, tell the user now.
-                self.reset_connection()
-            raise VectorStoreError(f"{what} failed on {self.where}: {exc}") from exc
+    # An embedded reader opened while another process (an ingest) was writing can hold a view of the
+    # HNSW segment from before its first flush to disk; every query then fails with this until the
+    # process reopens the store.
+    _STALE_VIEW = ("hnsw segment reader", "Nothing found on disk")
+
+    def _reopen_embedded(self) -> None:
+        """Drop this path's cached Chroma system so the next client reads the files afresh."""
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(self.path), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(self.path), None)
+        self.reset_connection()
+
+    def _call(self, what: str, method: str, **kwargs: Any) -> Any:
+        """Call a collection method; a user-facing VectorStoreError on failure."""
+        for attempt in (1, 2):
+            try:
+                return getattr(self.collection(), method)(**kwargs)
+            except VectorStoreError:
+                raise
+            except Exception as exc:
+                if self.host:
+                    # A server that went away: reconnect next time, tell the user now.
+                    self.reset_connection()
+                elif attempt == 1 and any(m in str(exc) for m in self._STALE_VIEW):
+                    log.info("reopening %s after a stale read: %s", self.where, exc)
+                    self._reopen_embedded()
+                    continue
+                raise VectorStoreError(f"{what} failed on {self.where}: {exc}") from exc
+        raise AssertionError("unreachable")
 
     def upsert(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict]) -> None:
-        col = self.collection()
         for i in range(0, len(ids), MAX_BATCH):
             self._call(
-                "vector upsert", col.upsert,
+                "vector upsert", "upsert",
                 ids=list(ids[i : i + MAX_BATCH]),
                 embeddings=vectors[i : i + MAX_BATCH],
                 metadatas=list(metadatas[i : i + MAX_BATCH]),
@@ -84,19 +103,17 @@ class VectorStore:
 
     def delete(self, ids: Sequence[str]) -> None:
         if ids:
-            col = self.collection()
             for i in range(0, len(ids), MAX_BATCH):
-                self._call("vector delete", col.delete, ids=list(ids[i : i + MAX_BATCH]))
+                self._call("vector delete", "delete", ids=list(ids[i : i + MAX_BATCH]))
 
     def count(self) -> int:
-        return int(self._call("vector count", self.collection().count))
+        return int(self._call("vector count", "count"))
 
     def all_ids(self) -> set[str]:
-        col = self.collection()
         out: set[str] = set()
         offset = 0
         while True:
-            got = self._call("vector listing", col.get, include=[], limit=10000, offset=offset)
+            got = self._call("vector listing", "get", include=[], limit=10000, offset=offset)
             out.update(got["ids"])
             if len(got["ids"]) < 10000:
                 return out
@@ -104,9 +121,8 @@ class VectorStore:
 
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
         """(id, cosine similarity) best first."""
-        col = self.collection()
         res = self._call(
-            "vector query", col.query, query_embeddings=[vector], n_results=k, where=where or None,
+            "vector query", "query", query_embeddings=[vector], n_results=k, where=where or None,
             include=["distances"],
         )
         ids = res["ids"][0] if res["ids"] else []
@@ -123,7 +139,7 @@ class VectorStore:
         if meta.get("embed_model") != model:
             meta["embed_model"] = model
             meta.pop("hnsw:space", None)  # immutable; set through configuration at creation
-            self._call("collection update", col.modify, metadata=meta)
+            self._call("collection update", "modify", metadata=meta)
 
     def drop(self) -> None:
         """Delete the whole collection (for --rebuild with another model)."""

@@ -18,18 +18,54 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_cli.add_arguments(ing)
     ing.set_defaults(func=ingest_cli.run)
     retrieval_cli.add_arguments(sub)
-    demo = sub.add_parser("demo", help="ingest the sample data and show what the index holds")
+    demo = sub.add_parser("demo", help="ingest the sample data, then run the bot (DISCORD_TOKEN) or the console")
     demo.set_defaults(func=run_demo)
+    run = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    run.set_defaults(func=run_discord)
+    chat = sub.add_parser("chat", help="talk to the bot on this console: no Discord needed")
+    chat.set_defaults(func=run_console)
     return p
 
 
+DEMO_NOW = "2025-06-02"  # the sample data is the week of May 26 – Jun 1, 2025
+
+
 def run_demo(args: argparse.Namespace) -> int:
+    """Ingest the sample data; then the Discord bot when DISCORD_TOKEN is set, else the console
+    (on a terminal: the README's example messages first, then a prompt)."""
+    import os
+
+    from bot.settings import BotSettings
     from ingest.settings import IngestSettings
 
     code = ingest_cli.run(ingest_cli_args(IngestSettings().sources))
     if code == 1:
         return code
-    return retrieval_cli.run_stats(argparse.Namespace(json=False))
+    settings = BotSettings()
+    if settings.token is not None and settings.token.get_secret_value().strip():
+        from bot.app import run_bot
+
+        return run_bot(settings)
+    if not os.environ.get("EXECBOT_NOW"):
+        os.environ["EXECBOT_NOW"] = DEMO_NOW
+        print(f"(demo: EXECBOT_NOW={DEMO_NOW}, so 'week' and 'last week' fall on the sample data; "
+              "set EXECBOT_NOW to change it)")
+    print("(no DISCORD_TOKEN: running the bot on this console instead; see `execbot run`)\n")
+    from bot.chat import run_chat
+
+    return run_chat(demo=True)
+
+
+def run_discord(args: argparse.Namespace) -> int:
+    from bot.app import run_bot
+
+    return run_bot()
+
+
+def run_console(args: argparse.Namespace) -> int:
+    from bot.chat import run_chat
+
+    return run_chat()
 
 
 def ingest_cli_args(paths: list[str]) -> argparse.Namespace:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -17,11 +17,10 @@ class IngestSettings(BaseSettings):
     # Another ingest holds the write lock: wait for it (true) or exit at once with a message (false).
     wait_for_lock: bool = Field(True, alias="EXECBOT_WAIT_FOR_LOCK")
 
+    @field_validator("sources", mode="before")
     @classmethod
-    def _split(cls, value: object) -> list[str]:
+    def _split(cls, value: object) -> object:
+        # NoDecode hands the raw env string over; a comma-separated list is friendlier than JSON here.
         if isinstance(value, str):
             return [s.strip() for s in value.split(",") if s.strip()]
-        return list(value)  # type: ignore[arg-type]
-
-    def model_post_init(self, __context: object) -> None:
-        self.sources = self._split(self.sources)
+        return value

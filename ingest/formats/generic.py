@@ -405,18 +405,43 @@ def parse_json(fp: IO[bytes], source: str, mapping: dict[str, str] | None = None
         return
     if stripped[:1] != b"{":
         raise FormatError(f"{source}: not JSON (starts with {stripped[:20]!r})")
-    first_line = stripped.split(b"\n", 1)[0]
-    try:
-        json.loads(first_line)
-        jsonl = True
-    except ValueError:
-        jsonl = False
-    if not jsonl:  # one (pretty-printed) object
+    if not _looks_like_json_lines(fp, head):  # one (pretty-printed or single-line) object
         text, issue = decode_all(head + fp.read(), source)
         yield from _json_object(text, source, mapping, issue)
         return
     fp.seek(0)
     yield from _json_lines(fp, source, mapping)
+
+
+def _is_object(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line.decode("utf-8", errors="replace")), dict)
+    except ValueError:
+        return False
+
+
+def _looks_like_json_lines(fp: IO[bytes], head: bytes, probe: int = 5) -> bool:
+    """JSON Lines, or one JSON object? Decided on whole lines, so that a bad or very long first line
+    (invalid UTF-8, a broken record, a 5 MB post) does not turn a JSON Lines file into one broken object."""
+    lines = head.split(b"\n")
+    if len(lines) == 1 or (len(lines) == 2 and not lines[1].strip()):
+        # The first line runs past the head: read on to its end (bounded by the line itself).
+        pos = fp.tell()
+        rest = fp.readline()
+        after = fp.readline()
+        fp.seek(pos)
+        if not after.strip():
+            return False  # a single line: one object (a post, or an object holding a list of posts)
+        lines = [head + rest, after]
+    complete = [ln for ln in lines[: probe + 1] if ln.strip()][:probe]
+    if len(complete) < 2:
+        return False
+    if _is_object(complete[0]):
+        return True
+    # A broken first record: JSON Lines when most of the next lines are whole objects. Pretty-printed
+    # JSON has inner lines like `"key": value,` or `{...},` that are not.
+    rest = complete[1:]
+    return sum(_is_object(ln) for ln in rest) * 2 >= len(rest)
 
 
 def _json_items(

@@ -32,9 +32,9 @@ def data_dir(tmp_path, monkeypatch):
 
 
 def stats(capsys) -> dict:
-    from retrieval.cli import run_stats
-
     import argparse
+
+    from retrieval.cli import run_stats
 
     run_stats(argparse.Namespace(json=True))
     return json.loads(capsys.readouterr().out)
@@ -91,8 +91,9 @@ def test_unknown_author_key_is_added_with_its_display_name(data_dir, tmp_path, c
                  "11,Jensen Huang,2025-05-01 10:00:00+00:00,Accelerated computing is here,10\n", encoding="utf-8")
     code, rep = run(capsys, str(f), "--author", "jensen")
     assert code == 0 and rep["new_executives"] == ["jensen"]
-    from retrieval.engine import Engine
     import asyncio
+
+    from retrieval.engine import Engine
 
     async def who():
         async with Engine() as e:

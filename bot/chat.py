@@ -1,0 +1,159 @@
+"""`execbot chat`: the bot on a console, no Discord needed.
+
+A line is routed like a Discord message: "!top week" or "/top week" runs the command, a plain line is a
+question (as if it @mentioned the bot). Commands run the same `_logic` functions with the same argument
+splitting as the cogs, and errors get the same friendly messages; replies (embeds) print as text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+
+from bot.exts.admin._ingest import describe_sources, reingest_with_progress, resolve_sources
+from bot.exts.errors._messages import INTERNAL, friendly
+from bot.exts.posts import _logic
+from bot.render import Reply
+
+log = logging.getLogger("bot.chat")
+
+DEMO_LINES = ["!top week", "what did Lei Jun say about YU7?", "!summary last week"]
+GREETING = ("execbot chat: the Discord bot, locally. Try `!top week`, `!summary last week`, `!help`, "
+            "or just ask a question. Ctrl-D or `quit` to leave.")
+
+Handler = Callable[..., Awaitable[Reply | str]]
+
+
+async def _top(engine, rest: str, prefix: str, out: Callable[[str], None]) -> Reply:  # noqa: ANN001
+    period, by = _logic.split_top_args(rest)
+    return await _logic.top_reply(engine, period, by)
+
+
+async def _summary(engine, rest: str, prefix: str, out: Callable[[str], None]) -> Reply:  # noqa: ANN001
+    period, executive = await _logic.split_summary_args(engine, rest)
+    return await _logic.summary_reply(engine, period, executive)
+
+
+async def _ask(engine, rest: str, prefix: str, out: Callable[[str], None]) -> Reply:  # noqa: ANN001
+    return await _logic.ask_reply(engine, rest)
+
+
+async def _stats(engine, rest: str, prefix: str, out: Callable[[str], None]) -> Reply:  # noqa: ANN001
+    return await _logic.stats_reply(engine)
+
+
+async def _help(engine, rest: str, prefix: str, out: Callable[[str], None]) -> Reply:  # noqa: ANN001
+    reply = _logic.help_reply(prefix, qa_hint=False)
+    reply.content = "A line without a prefix is a question."
+    return reply
+
+
+async def _sources(engine, rest: str, prefix: str, out: Callable[[str], None]) -> str:  # noqa: ANN001
+    from ingest.settings import IngestSettings
+
+    return describe_sources(IngestSettings().sources)
+
+
+async def _reingest(engine, rest: str, prefix: str, out: Callable[[str], None]) -> str:  # noqa: ANN001
+    # The console user runs the process, so they are the admin here.
+    from ingest.settings import IngestSettings
+
+    sources = resolve_sources(rest, IngestSettings().sources)
+
+    async def show(text: str) -> None:
+        out(text)
+
+    return await reingest_with_progress(engine, sources, show)
+
+
+COMMANDS: dict[str, Handler] = {
+    "top": _top, "summary": _summary, "ask": _ask, "stats": _stats, "help": _help,
+    "sources": _sources, "reingest": _reingest,
+}
+USAGE = {usage.split()[0]: usage for usage, _ in _logic.COMMAND_HELP}
+
+
+async def handle_line(engine, line: str, prefix: str = "!", out: Callable[[str], None] = print) -> str | None:  # noqa: ANN001
+    """The reply to one console line, as text (None for a blank line)."""
+    text = line.strip()
+    if not text:
+        return None
+    name, usage = "ask", USAGE["ask"]
+    if text.startswith((prefix, "/")):
+        body = text[len(prefix):] if text.startswith(prefix) else text[1:]
+        name, _, rest = body.partition(" ")
+        name = name.lower()
+        handler = COMMANDS.get(name)
+        if handler is None:
+            return f"I don't know the command `{name}`. Try `{prefix}help`."
+        usage = USAGE.get(name, name)
+    else:
+        handler, rest = _ask, text
+    try:
+        result = await handler(engine, rest.strip(), prefix, out)
+    except Exception as exc:
+        msg = friendly(exc, prefix, usage)
+        if msg is None:
+            log.exception("chat command %s failed", name)
+            msg = INTERNAL
+        return msg
+    return result if isinstance(result, str) else result.text()
+
+
+async def chat(engine, lines: Iterable[str] | None, prefix: str = "!",  # noqa: ANN001
+               out: Callable[[str], None] = print, interactive: bool = False) -> None:
+    """Answer `lines` (the demo, or stdin when it isn't a terminal), then, if interactive, prompt."""
+    for line in lines or []:
+        if not line.strip():
+            continue
+        out(f"you> {line.strip()}")
+        reply = await handle_line(engine, line, prefix, out)
+        out(f"{reply}\n")
+    if not interactive:
+        return
+    out(GREETING)
+    while True:
+        try:
+            line = await asyncio.to_thread(input, "you> ")
+        except (EOFError, KeyboardInterrupt):
+            out("")
+            return
+        if line.strip().lower() in {"quit", "exit", ":q"}:
+            return
+        reply = await handle_line(engine, line, prefix, out)
+        if reply is not None:
+            out(f"{reply}\n")
+
+
+def _stdin_lines() -> Iterable[str]:
+    for line in sys.stdin:
+        yield line.rstrip("\n")
+
+
+def run_chat(demo: bool = False) -> int:
+    """`execbot chat`: scriptable when stdin is not a terminal (one message per line, exit at the end);
+    otherwise a prompt, after the README's examples when `demo` is set."""
+    from bot.settings import BotSettings
+    from retrieval.engine import Engine
+    from retrieval.settings import RetrievalSettings
+
+    prefix = BotSettings().prefix
+    interactive = sys.stdin.isatty()
+    lines: Iterable[str] | None = None
+    if not interactive:
+        lines = _stdin_lines()
+    elif demo:
+        lines = DEMO_LINES
+
+    async def main() -> None:
+        # A fresh RetrievalSettings: the demo may have just set EXECBOT_NOW.
+        async with Engine(RetrievalSettings()) as engine:
+            await chat(engine, lines, prefix, print, interactive)
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        return 130
+    return 0

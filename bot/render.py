@@ -1,0 +1,292 @@
+"""Engine results -> Discord embeds, embeds -> console text, and sending a Reply (with pages) to Discord.
+
+Everything a command produces is a `Reply`; the cogs send it to Discord, `execbot chat` prints it.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import discord
+from discord.ext import commands
+
+from bot.limits import EMBED_FIELDS, FIELD_VALUE, MESSAGE, clip, fit_embed, split_message
+from retrieval.models import Hit
+from retrieval.results import Answer, Summary, TopResult
+
+log = logging.getLogger(__name__)
+
+COLOR = discord.Colour.from_rgb(255, 105, 0)  # Xiaomi orange; any fixed colour would do
+ERROR_COLOR = discord.Colour.red()
+NONE = discord.AllowedMentions.none()
+TOP_PER_PAGE = 5
+CHART_NAME = "chart.png"
+
+
+@dataclass
+class Reply:
+    """What a command answers: embeds (more than one = pages with buttons), text, an attachment."""
+
+    pages: list[discord.Embed] = field(default_factory=list)
+    content: str = ""
+    file: tuple[str, bytes] | None = None  # (filename, PNG bytes): no temp file outlives the command
+    ephemeral: bool = False
+
+    def text(self) -> str:
+        return reply_to_text(self)
+
+
+# -- formatting helpers ---------------------------------------------------------------------------
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _day(dt: datetime | None, tz: ZoneInfo | None = None) -> str:
+    if dt is None:
+        return "undated"
+    local = dt.astimezone(tz) if tz else dt
+    return f"{local:%b} {local.day}, {local:%Y %H:%M}"
+
+
+def _iso_day(value: object, tz: ZoneInfo | None = None) -> str:
+    try:
+        return _day(datetime.fromisoformat(str(value)), tz)
+    except ValueError:
+        return str(value or "-")
+
+
+def _one_line(text: str, limit: int) -> str:
+    return clip(re.sub(r"\s+", " ", text).strip(), limit)
+
+
+def _link(label: str, url: str) -> str:
+    # Masked links only for http(s) URLs; "<>" keeps Discord from unfurling them.
+    return f"[{label}](<{url}>)" if url.startswith(("http://", "https://")) else label
+
+
+def _who(hit: Hit, names: dict[str, str]) -> str:
+    return names.get(hit.author) or hit.author_name or hit.author
+
+
+def _engagement(hit: Hit) -> str:
+    return f"{_n(hit.likes)} likes · {_n(hit.shares)} shares · {_n(hit.comments)} comments"
+
+
+# -- embeds ---------------------------------------------------------------------------------------
+
+
+def message_embed(text: str, title: str = "", error: bool = False) -> discord.Embed:
+    return fit_embed(discord.Embed(title=title or None, description=text, colour=ERROR_COLOR if error else COLOR))
+
+
+def top_pages(result: TopResult, names: dict[str, str], tz: ZoneInfo | None = None,
+              per_page: int = TOP_PER_PAGE) -> list[discord.Embed]:
+    who = names.get(result.filters.author or "", "") if result.filters.author else ""
+    title = f"Top posts{' by ' + who if who else ''}: {result.filters.label or 'this period'}"
+    if not result.posts:
+        return [message_embed(result.notice or "No posts in that period.", title)]
+    pages = []
+    chunks = [result.posts[i:i + per_page] for i in range(0, len(result.posts), per_page)]
+    for page_no, chunk in enumerate(chunks):
+        lines = []
+        for i, hit in enumerate(chunk, page_no * per_page + 1):
+            head = f"**{i}.** {_link(hit.id, hit.url)} · {_who(hit, names)} · {_day(hit.published_at, tz)}"
+            lines.append(f"{head}\n{_engagement(hit)}\n> {_one_line(hit.title or hit.text, 300)}")
+        e = discord.Embed(title=title, description="\n\n".join(lines), colour=COLOR)
+        footer = f"ranked by {result.by}"
+        if len(chunks) > 1:
+            footer += f" · page {page_no + 1}/{len(chunks)}"
+        e.set_footer(text=footer)
+        pages.append(fit_embed(e))
+    return pages
+
+
+def _change(now: int, before: int) -> str:
+    ch = Summary.change(now, before)
+    return "" if ch is None else f" ({ch:+.0%} vs the period before)"
+
+
+def summary_embed(s: Summary, names: dict[str, str], tz: ZoneInfo | None = None,
+                  chart_name: str | None = None) -> discord.Embed:
+    who = names.get(s.filters.author or "", "") if s.filters.author else "All executives"
+    title = f"{who}: {s.filters.label or 'summary'}"
+    if s.posts == 0:
+        return message_embed(s.notice or "No posts in that period.", title)
+    overview = (
+        f"**{_n(s.posts)} posts**{_change(s.posts, s.prev_posts)}, **{_n(s.engagement)}** interactions"
+        f"{_change(s.engagement, s.prev_engagement)}: {_n(s.likes)} likes, {_n(s.shares)} shares, "
+        f"{_n(s.comments)} comments."
+    )
+    e = discord.Embed(title=title, description=overview, colour=COLOR)
+    for i, (hit, summ) in enumerate(zip(s.top, s.top_summaries, strict=False), 1):
+        value = f"{_link(_day(hit.published_at, tz), hit.url)} · {_engagement(hit)}\n{_one_line(summ or hit.text, 600)}"
+        e.add_field(name=f"Top {i}", value=value, inline=False)
+    if s.by_day:
+        busiest = max(s.by_day, key=lambda d: d.engagement)
+        e.add_field(name="Busiest day",
+                    value=f"{busiest.day:%a %b} {busiest.day.day}: {busiest.posts} posts, {_n(busiest.engagement)} interactions",
+                    inline=True)
+    if s.topics:
+        e.add_field(name="Topics", value=_one_line(", ".join(s.topics), FIELD_VALUE), inline=True)
+    if s.digests:
+        links = [_link(d.title, d.url) if d.url else d.title for d in s.digests[:5]]
+        e.add_field(name="Digests", value=_one_line(" · ".join(links), FIELD_VALUE), inline=False)
+    if s.notice:
+        e.add_field(name="Note", value=s.notice, inline=False)
+    if chart_name:
+        e.set_image(url=f"attachment://{chart_name}")
+    return fit_embed(e)
+
+
+def sources_fields(citations: list[Hit], names: dict[str, str], tz: ZoneInfo | None = None) -> list[tuple[str, str]]:
+    """'[1](url) Lei Jun · May 31: first words' lines, packed into as few <=1,024-char fields as fit."""
+    fields: list[tuple[str, str]] = []
+    current: list[str] = []
+    for i, hit in enumerate(citations, 1):
+        # "[1](url)": the number links to the post; a source without a URL keeps a plain "[1]".
+        marker = _link(str(i), hit.url) if hit.url.startswith(("http://", "https://")) else f"[{i}]"
+        line = f"{marker} {_who(hit, names)} · {_day(hit.published_at, tz)}: {_one_line(hit.title or hit.text, 120)}"
+        line = clip(line, FIELD_VALUE)
+        if current and len("\n".join([*current, line])) > FIELD_VALUE:
+            fields.append(("Sources" if not fields else "Sources (cont.)", "\n".join(current)))
+            current = []
+        current.append(line)
+    if current:
+        fields.append(("Sources" if not fields else "Sources (cont.)", "\n".join(current)))
+    return fields
+
+
+def answer_embed(a: Answer, names: dict[str, str], tz: ZoneInfo | None = None) -> discord.Embed:
+    e = discord.Embed(title=clip(a.question, 256), description=a.text or "Nothing found.", colour=COLOR)
+    for name, value in sources_fields(a.citations, names, tz)[: EMBED_FIELDS - 1]:
+        e.add_field(name=name, value=value, inline=False)
+    if a.notice and a.found:
+        e.add_field(name="Note", value=a.notice, inline=False)
+    bits = [f"answer: {a.backend}"]
+    if a.filters.label:
+        bits.append(a.filters.label)
+    e.set_footer(text=" · ".join(bits))
+    return fit_embed(e)
+
+
+def stats_embed(st: dict, names: dict[str, str], tz: ZoneInfo | None = None) -> discord.Embed:
+    e = discord.Embed(title="What the index holds", colour=COLOR)
+    e.description = (
+        f"**{_n(st.get('posts', 0))}** posts, **{_n(st.get('digests', 0))}** digests "
+        f"({_n(st.get('chunks', 0))} sections), {_n(st.get('vectors', 0))} vectors\n"
+        f"From {_iso_day(st.get('first'), tz)} to {_iso_day(st.get('last'), tz)}"
+    )
+    execs = st.get("executives") or {}
+    if execs:
+        lines = [f"{names.get(k, k)} (`{k}`): {_n(n)}" for k, n in execs.items()]
+        e.add_field(name="Posts by executive", value="\n".join(lines), inline=False)
+    if st.get("embed_model"):
+        e.set_footer(text=f"embedding model: {st['embed_model']}")
+    return fit_embed(e)
+
+
+# -- console text ---------------------------------------------------------------------------------
+
+
+def embed_to_text(e: discord.Embed) -> str:
+    parts = []
+    if e.title:
+        parts.append(f"== {e.title} ==")
+    if e.description:
+        parts.append(e.description)
+    for f in e.fields:
+        parts.append(f"{f.name}:\n{f.value}")
+    if e.image.url and e.image.url.startswith("attachment://"):
+        parts.append(f"[image: {e.image.url.removeprefix('attachment://')}]")
+    if e.footer.text:
+        parts.append(f"-- {e.footer.text}")
+    return "\n".join(parts)
+
+
+def reply_to_text(r: Reply) -> str:
+    """The console's view of a reply: all pages at once (no buttons), attachments by filename."""
+    parts = [r.content] if r.content else []
+    parts += [embed_to_text(e) for e in r.pages]
+    if r.file:
+        parts.append(f"[attachment: {r.file[0]} ({len(r.file[1]):,} bytes)]")
+    return "\n\n".join(parts)
+
+
+# -- sending --------------------------------------------------------------------------------------
+
+
+class PageView(discord.ui.View):
+    """Prev/Next buttons over embeds; only the invoker can turn pages; disabled on timeout."""
+
+    def __init__(self, pages: list[discord.Embed], owner_id: int, timeout: float = 180.0) -> None:
+        super().__init__(timeout=timeout)
+        self.pages, self.owner_id, self.index = pages, owner_id, 0
+        self.message: discord.Message | None = None
+        self._sync()
+
+    def _sync(self) -> None:
+        self.prev_page.disabled = self.index <= 0
+        self.next_page.disabled = self.index >= len(self.pages) - 1
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message("Only the person who asked can turn these pages.",
+                                                    ephemeral=True, allowed_mentions=NONE)
+            return False
+        return True
+
+    async def _show(self, interaction: discord.Interaction, step: int) -> None:
+        self.index = max(0, min(len(self.pages) - 1, self.index + step))
+        self._sync()
+        await interaction.response.edit_message(embed=self.pages[self.index], view=self)
+
+    @discord.ui.button(label="◀ Prev", style=discord.ButtonStyle.secondary)
+    async def prev_page(self, interaction: discord.Interaction, _button: discord.ui.Button) -> None:
+        await self._show(interaction, -1)
+
+    @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary)
+    async def next_page(self, interaction: discord.Interaction, _button: discord.ui.Button) -> None:
+        await self._show(interaction, +1)
+
+    async def on_timeout(self) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        if self.message is not None:
+            try:
+                await self.message.edit(view=self)
+            except discord.HTTPException:
+                pass  # deleted, or no longer editable: nothing to disable
+
+
+async def send_reply(ctx: commands.Context, reply: Reply, reference: discord.Message | None = None) -> discord.Message:
+    """Send a Reply: first page (with buttons when there are more), the attachment, long text split
+    at 2,000 characters. Never pings anyone: echoed post text may hold "@everyone"."""
+    chunks = split_message(reply.content, MESSAGE) if reply.content else []
+    kwargs: dict = {"allowed_mentions": NONE}
+    if ctx.interaction is not None:
+        kwargs["ephemeral"] = reply.ephemeral
+    if reference is not None:
+        kwargs["reference"] = reference
+        kwargs["mention_author"] = False
+    view = None
+    if reply.pages:
+        kwargs["embed"] = reply.pages[0]
+        if len(reply.pages) > 1:
+            view = kwargs["view"] = PageView(reply.pages, ctx.author.id)
+    if reply.file:
+        kwargs["file"] = discord.File(io.BytesIO(reply.file[1]), filename=reply.file[0])
+    first = chunks[0] if chunks else None
+    msg = await ctx.send(first, **kwargs)
+    if view is not None:
+        view.message = msg
+    for extra in chunks[1:]:
+        await ctx.send(extra, allowed_mentions=NONE, **({"ephemeral": reply.ephemeral} if ctx.interaction else {}))
+    return msg

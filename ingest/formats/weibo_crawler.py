@@ -8,7 +8,7 @@ same post read from RSSHub (whose links end in the bid) lands on the same record
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -136,33 +136,43 @@ def post_record(
 
 
 def parse(fp: IO[bytes], source: str, path: Path | None = None) -> Iterator[Record | Issue]:
-    head = fp.read(1024).lstrip(b"\xef\xbb\xbf").lstrip()
-    fp.seek(0)
-    if head.startswith(b"{"):
-        yield from _parse_json(fp, source, path)
+    if is_json(fp):
+        yield from parse_user_json(fp, source, path, "weibo-crawler", "screen_name", post_record)
     else:
         yield from _parse_csv(fp, source, path)
 
 
-def _parse_json(fp: IO[bytes], source: str, path: Path | None) -> Iterator[Record | Issue]:
+def is_json(fp: IO[bytes]) -> bool:
+    """Both Weibo crawlers write JSON or CSV; the first byte tells which."""
+    head = fp.read(1024).lstrip(b"\xef\xbb\xbf").lstrip()
+    fp.seek(0)
+    return head.startswith(b"{")
+
+
+def parse_user_json(
+    fp: IO[bytes], source: str, path: Path | None, what: str, name_key: str,
+    build: Callable[[dict[str, Any], str, int, str, str], Record],
+) -> Iterator[Record | Issue]:
+    """`{"user": {...}, "weibo": [post, ...]}`, the JSON both weibo-crawler and weiboSpider write.
+    `build(post, source, n, name, uid)` makes one Record; `name_key` is the user's display-name field."""
     text, issue = decode_all(fp.read(), source)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise FormatError(f"{source}: invalid JSON: {e.msg} (line {e.lineno})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("weibo"), list):
-        raise FormatError(f'{source}: not weibo-crawler JSON (no "weibo" list)')
+        raise FormatError(f'{source}: not {what} JSON (no "weibo" list)')
     if issue:
         yield issue
     user = doc.get("user") if isinstance(doc.get("user"), dict) else {}
     layout_name, layout_uid = layout_user(path)
-    name = str(user.get("screen_name") or layout_name)
+    name = str(user.get(name_key) or layout_name)
     uid = str(user.get("id") or layout_uid)
     for n, post in enumerate(doc["weibo"], 1):
         if not isinstance(post, dict):
             yield Issue(source, n, f"record {n}: expected a JSON object, got {type(post).__name__}")
             continue
-        yield guarded(source, n, lambda p=post, k=n: post_record(p, source, k, name, uid), f"record {n}: ")
+        yield guarded(source, n, lambda p=post, k=n: build(p, source, k, name, uid), f"record {n}: ")
 
 
 def _csv_post(row: dict[str, str]) -> dict[str, Any]:

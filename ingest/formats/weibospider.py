@@ -6,14 +6,13 @@ up_num / retweet_num / comment_num; missing values are "无".
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from ingest.formats.base import FormatError, Issue, Record
-from ingest.formats.generic import _RecordError, csv_table, decode_all, guarded
-from ingest.formats.weibo_crawler import layout_user, post_url
+from ingest.formats.generic import _RecordError, csv_table, guarded
+from ingest.formats.weibo_crawler import is_json, layout_user, parse_user_json, post_url
 from ingest.normalize import BEIJING, clean_text, is_blank, parse_count, parse_time
 
 # weiboSpider's CsvWriter headers; the two repost columns only appear when it crawled reposts.
@@ -70,33 +69,10 @@ def post_record(
 
 
 def parse(fp: IO[bytes], source: str, path: Path | None = None) -> Iterator[Record | Issue]:
-    head = fp.read(1024).lstrip(b"\xef\xbb\xbf").lstrip()
-    fp.seek(0)
-    if head.startswith(b"{"):
-        yield from _parse_json(fp, source, path)
+    if is_json(fp):
+        yield from parse_user_json(fp, source, path, "weiboSpider", "nickname", post_record)
     else:
         yield from _parse_csv(fp, source, path)
-
-
-def _parse_json(fp: IO[bytes], source: str, path: Path | None) -> Iterator[Record | Issue]:
-    text, issue = decode_all(fp.read(), source)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise FormatError(f"{source}: invalid JSON: {e.msg} (line {e.lineno})") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("weibo"), list):
-        raise FormatError(f'{source}: not weiboSpider JSON (no "weibo" list)')
-    if issue:
-        yield issue
-    user = doc.get("user") if isinstance(doc.get("user"), dict) else {}
-    layout_name, layout_uid = layout_user(path)
-    name = str(user.get("nickname") or layout_name)
-    uid = str(user.get("id") or layout_uid)
-    for n, post in enumerate(doc["weibo"], 1):
-        if not isinstance(post, dict):
-            yield Issue(source, n, f"record {n}: expected a JSON object, got {type(post).__name__}")
-            continue
-        yield guarded(source, n, lambda p=post, k=n: post_record(p, source, k, name, uid), f"record {n}: ")
 
 
 def _parse_csv(fp: IO[bytes], source: str, path: Path | None) -> Iterator[Record | Issue]:

@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Iterable
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -102,5 +103,10 @@ def run_bot(settings: BotSettings | None = None) -> int:
         return 1
     except discord.PrivilegedIntentsRequired:
         print("error: enable the Message Content intent for the bot in the Developer Portal", file=sys.stderr)
+        return 1
+    except (aiohttp.ClientError, OSError) as exc:
+        # Not the exception's text: it may quote the request; never a traceback for a network problem.
+        print(f"error: could not reach Discord ({type(exc).__name__}); check the network and try again",
+              file=sys.stderr)
         return 1
     return 0

@@ -1,0 +1,63 @@
+"""The benchmarks' --smoke runs: they must keep working, and write their JSON with the expected keys.
+
+Each runs as a subprocess from the repository root with a temporary --out, so the committed results in
+bench/results/ are never overwritten. They load the real bundled model (marked `embedding`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.embedding  # not `slow`: CI runs these two
+
+
+def _run(module: str, out: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_HUB_DISABLE_PROGRESS_BARS="1",
+               ANONYMIZED_TELEMETRY="False", PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", module, "--smoke", "--out", str(out)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_eval_smoke(tmp_path: Path) -> None:
+    proc = _run("bench.eval", tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads((tmp_path / "eval.json").read_text(encoding="utf-8"))
+    assert (tmp_path / "eval.md").read_text(encoding="utf-8").startswith("# Retrieval quality")
+    assert report["smoke"] is True and report["n_questions"] > 0
+    (backend,) = report["backends"]
+    assert backend["backend"] == "minilm"
+    for key in ("shipped_cutoffs", "tuned_cutoffs", "metrics", "sweep", "questions", "replay_matches_engine"):
+        assert key in backend
+    done, total = backend["replay_matches_engine"].split("/")
+    assert done == total  # the offline replay of hybrid is what Engine._hybrid returns
+    sample = backend["metrics"]["shipped"]["sample"]
+    for mode in ("keyword", "vector", "hybrid"):
+        for metric in ("hit@1", "hit@5", "mrr@10", "ndcg@10", "none_correct", "false_none", "objective"):
+            assert metric in sample[mode]
+    assert {"kw_weight", "min_similarity", "min_similarity_zh"} <= set(backend["tuned_cutoffs"])
+
+
+def test_perf_smoke(tmp_path: Path) -> None:
+    proc = _run("bench.perf", tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    res = json.loads((tmp_path / "latest.json").read_text(encoding="utf-8"))
+    assert res["smoke"] is True
+    ing = res["ingest"]
+    for key in ("warm", "bare_encode", "warm_vs_bare", "cold_process", "reingest_process", "reingest_in_process",
+                "model_load_seconds", "cold_in_process_posts_per_s"):
+        assert key in ing
+    assert ing["warm"]["posts"] > 0 and ing["reingest_in_process"]["unchanged"] == ing["warm"]["posts"]
+    assert ing["cold_process"]["peak_rss_mb"] > 0
+    rows = res["search"]["sizes"]
+    assert rows
+    for key in ("ours_p50_ms", "ours_p95_ms", "bare_p50_ms", "bare_p95_ms", "overhead_p50_ms", "peak_rss_mb"):
+        assert key in rows[0]
+    assert "| measure |" in proc.stdout

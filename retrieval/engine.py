@@ -5,7 +5,6 @@ query parsing (query.py, timeparse.py), keyword and vector search, fusion, dedup
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,7 @@ from retrieval.answer import build_answer
 from retrieval.dedupe import fold_duplicates
 from retrieval.fusion import rrf
 from retrieval.index import Index
-from retrieval.keyword import keyword_search
+from retrieval.keyword import keyword_relevance, keyword_search, term_weights
 from retrieval.models import Hit
 from retrieval.query import ParsedQuery, parse_query
 from retrieval.registry import Registry
@@ -26,8 +25,6 @@ from retrieval.timeparse import Period, parse_date, parse_period_arg
 from retrieval.vectors import vector_where
 
 CANDIDATES = 50  # per ranking, before fusion
-# A keyword hit counts as relevant when the terms it holds carry this share of the query's IDF weight.
-MIN_KEYWORD_WEIGHT = 0.5
 
 
 class Engine:
@@ -85,13 +82,6 @@ class Engine:
             since=self._bound(since, False, now), until=self._bound(until, True, now),
         )
 
-    async def _idf(self, terms: list[str], n_docs: int) -> dict[str, float]:
-        out = {}
-        for t in terms:
-            df = await self.store.scalar("SELECT COUNT(*) FROM docs_fts WHERE docs_fts MATCH ?", ['"' + t.replace('"', '""') + '"'])
-            out[t] = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-        return out
-
     async def search(self, query: str, k: int = 10, author: str | None = None, since: datetime | str | None = None,
                      until: datetime | str | None = None, now: datetime | str | None = None) -> SearchResult:
         pq = await self.parse(query, author, since, until, now)
@@ -115,38 +105,34 @@ class Engine:
             from retrieval.top import top_posts
 
             return await top_posts(self.store, since=f.since, until=f.until, executive=f.author, n=k)
-        kw = await keyword_search(self.store, terms, k=CANDIDATES, executive=f.author, since=since, until=until)
-        relevant: set[str] = set()
-        if kw:
-            n_docs = await self.store.scalar("SELECT COUNT(*) FROM docs") or 1
-            idf = await self._idf(terms, n_docs)
-            total = sum(idf.values()) or 1.0
-            from retrieval.text import tokens
-
-            rows = await self._rows([h.uid for h in kw])
-            for h in kw:
-                doc = rows.get(h.uid)
-                have = set(tokens(f"{doc.title} {doc.text}")) if doc else set()
-                if sum(w for t, w in idf.items() if t in have) / total >= MIN_KEYWORD_WEIGHT:
-                    relevant.add(h.uid)
-        embedder = self.index.embedder
-        qvec = await asyncio.to_thread(embedder.embed_query, pq.terms)
-        where = vector_where(f.author, since, until)
-        vec = await asyncio.to_thread(self.index.vectors.query, qvec, CANDIDATES, where)
-        bar = self.settings.min_similarity
-        if bar is None:
-            bar = embedder.min_similarity_zh if pq.language == "zh" else embedder.min_similarity
-        relevant.update(uid for uid, sim in vec if sim >= bar)
-        fused = rrf([[h.uid for h in kw], [uid for uid, _ in vec]])
-        keep = [(uid, score) for uid, score in fused if uid in relevant]
-        rows = await self._rows([uid for uid, _ in keep])
+        # The two rankings run at once: SQLite in aiosqlite's thread, the model and Chroma in another.
+        kw, vec, weights = await asyncio.gather(
+            keyword_search(self.store, terms, k=CANDIDATES, executive=f.author, since=since, until=until),
+            asyncio.to_thread(self._vector_ranking, pq.terms, vector_where(f.author, since, until)),
+            term_weights(self.store, terms, self.index.embedder.unseen_bigram_weight),
+        )
+        bar = self.index.embedder.min_keyword_weight
+        relevant = {h.uid for h in kw if keyword_relevance(h, weights) >= bar}
+        relevant.update(uid for uid, sim in vec if sim >= self.min_similarity(pq.language))
+        fused = [(uid, score) for uid, score in rrf([[h.uid for h in kw], [uid for uid, _ in vec]])
+                 if uid in relevant]
+        rows = await self._rows([uid for uid, _ in fused])
         hits = []
-        for uid, score in keep:
+        for uid, score in fused:
             if uid in rows:  # a vector whose row is gone (an orphan awaiting repair) is never shown
-                h = rows[uid]
-                h.score = score
-                hits.append(h)
-        return fold_duplicates(hits)[:k]
+                rows[uid].score = score
+                hits.append(rows[uid])
+        return fold_duplicates(hits, limit=k)
+
+    def _vector_ranking(self, text: str, where: dict | None) -> list[tuple[str, float]]:
+        return self.index.vectors.query(self.index.embedder.embed_query(text), CANDIDATES, where)
+
+    def min_similarity(self, language: str) -> float:
+        """The vector cut-off: EXECBOT_MIN_SIMILARITY, else the backend's measured one for the language."""
+        if self.settings.min_similarity is not None:
+            return self.settings.min_similarity
+        e = self.index.embedder
+        return e.min_similarity_zh if language == "zh" else e.min_similarity
 
     async def _rows(self, uids: list[str]) -> dict[str, Hit]:
         if not uids:

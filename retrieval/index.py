@@ -134,12 +134,10 @@ class Index:
             out.update(zip(todo, vecs, strict=True))
         return out, len(todo)
 
-    async def _write_rows(self, rows: list[DocRow]) -> int:
-        """Vectors first (cache, then Chroma), then the rows. Returns how many texts were encoded."""
+    async def _write_rows(self, rows: list[DocRow], vecs: dict[str, np.ndarray]) -> None:
+        """Vectors to Chroma first, then the rows: a committed row always has its vector."""
         if not rows:
-            return 0
-        items = [(r.content_hash, embed_text(r.doc.text, r.doc.title, r.doc.kind)) for r in rows]
-        vecs, encoded = await self._vectors_for(items)
+            return
         metas = [
             vector_metadata(r.doc.executive, to_epoch(r.doc.published_at), r.doc.kind, r.doc.platform,
                             r.doc.likes, r.doc.shares, r.doc.comments)
@@ -151,7 +149,6 @@ class Index:
         await self.store.upsert_docs(rows, int(time.time()))
         await self.store.set_meta("dirty", "0", commit=False)
         await self.store.conn.commit()
-        return encoded
 
     async def _ensure_model(self) -> None:
         await self.check_model()
@@ -169,25 +166,16 @@ class Index:
             rows[uid] = DocRow(uid, d, chash, _row_hash(d, chash), fts_document(f"{d.title}\n{d.text}"))
         return list(rows.values())
 
+    def writer(self, progress: Callable[[int], None] | None = None) -> BatchWriter:
+        """A pipelined writer for a stream of batches (see BatchWriter)."""
+        return BatchWriter(self, progress)
+
     async def write_docs(self, docs: Sequence[Doc], progress: Callable[[int], None] | None = None) -> WriteResult:
         """Add new docs, update changed ones in place, skip unchanged ones. Idempotent."""
-        await self._ensure_model()
-        result = WriteResult()
-        for i in range(0, len(docs), WRITE_BATCH):
-            rows = self._prepare(docs[i : i + WRITE_BATCH])
-            existing = await self.store.existing_hashes([r.uid for r in rows])
-            # A partial copy (a feed item) of a stored post adds nothing: the stored copy is fuller.
-            changed = [
-                r for r in rows
-                if existing.get(r.uid, ("",))[0] != r.row_hash and not (r.doc.partial and r.uid in existing)
-            ]
-            result.unchanged += len(rows) - len(changed)
-            result.added += sum(1 for r in changed if r.uid not in existing)
-            result.updated += sum(1 for r in changed if r.uid in existing)
-            result.embedded += await self._write_rows(changed)
-            if progress:
-                progress(len(rows))
-        return result
+        async with self.writer(progress) as w:
+            for i in range(0, len(docs), WRITE_BATCH):
+                await w.add(docs[i : i + WRITE_BATCH])
+        return w.result
 
     async def write_digest(self, digest: Digest, chunks: Sequence[Doc]) -> WriteResult:
         """A digest document and its sections; sections the new version dropped are removed."""
@@ -277,3 +265,88 @@ class Index:
             "last": (la := from_epoch(last)) and la.isoformat(),
             "embed_model": await self.built_with(),
         }
+
+
+@dataclass
+class _Pending:
+    rows: list[DocRow]  # changed rows to write
+    known: dict[str, np.ndarray]  # vectors found in the cache
+    todo: dict[str, str]  # content_hash -> text, being encoded
+    from_previous: set[str]  # hashes the previous batch is encoding
+    encoding: asyncio.Future | None
+
+
+class BatchWriter:
+    """Writes batches of docs with encoding and writing overlapped: while batch i's vectors and rows
+    are written (Chroma, SQLite), batch i+1 is encoded in a thread. The model is the slow part, so
+    this keeps an ingest close to the speed of bare encoding.
+
+    Rows are still committed only after their vectors are in Chroma, and the same text is encoded
+    once even when two batches in flight both hold it.
+    """
+
+    def __init__(self, index: Index, progress: Callable[[int], None] | None = None) -> None:
+        self.index = index
+        self.progress = progress
+        self.result = WriteResult()
+        self._pending: _Pending | None = None
+        self._recent: dict[str, np.ndarray] = {}  # vectors the last written batch encoded
+
+    async def __aenter__(self) -> BatchWriter:
+        await self.index._ensure_model()
+        return self
+
+    async def __aexit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            await self.flush()
+        elif self._pending and self._pending.encoding:
+            self._pending.encoding.cancel()
+
+    async def add(self, docs: Sequence[Doc]) -> None:
+        ix, store = self.index, self.index.store
+        rows = ix._prepare(docs)
+        existing = await store.existing_hashes([r.uid for r in rows])
+        prev = self._pending
+        if prev:  # rows of the batch in flight are not committed yet: count them as stored
+            here = {r.uid for r in rows}
+            existing.update({r.uid: (r.row_hash, "") for r in prev.rows if r.uid in here})
+        # A partial copy (a feed item) of a stored post adds nothing: the stored copy is fuller.
+        changed = [
+            r for r in rows
+            if existing.get(r.uid, ("",))[0] != r.row_hash and not (r.doc.partial and r.uid in existing)
+        ]
+        self.result.unchanged += len(rows) - len(changed)
+        self.result.added += sum(1 for r in changed if r.uid not in existing)
+        self.result.updated += sum(1 for r in changed if r.uid in existing)
+        hashes = list(dict.fromkeys(r.content_hash for r in changed))
+        cached = await store.cached_vectors(hashes, ix.embedder.name)
+        known = {h: _vec_from(b) for h, b in cached.items()}
+        from_previous = {h for h in hashes if h not in known and prev and h in prev.todo}
+        todo: dict[str, str] = {}
+        for r in changed:
+            h = r.content_hash
+            if h not in known and h not in from_previous and h not in todo:
+                todo[h] = embed_text(r.doc.text, r.doc.title, r.doc.kind)
+        encoding = (asyncio.ensure_future(asyncio.to_thread(ix.embedder.embed_passages, list(todo.values())))
+                    if todo else None)
+        await self.flush()  # write batch i while batch i+1 encodes
+        self._pending = _Pending(changed, known, todo, from_previous, encoding)
+        if self.progress:
+            self.progress(len(rows))
+
+    async def flush(self) -> None:
+        p, self._pending = self._pending, None
+        if p is None:
+            return
+        store, model = self.index.store, self.index.embedder.name
+        vecs = dict(p.known)
+        vecs.update({h: self._recent[h] for h in p.from_previous})
+        new: dict[str, np.ndarray] = {}
+        if p.encoding is not None:
+            new = dict(zip(p.todo, await p.encoding, strict=True))
+            await store.cache_vectors(((h, _vec_bytes(v)) for h, v in new.items()), model)
+            await store.conn.commit()
+            self.result.embedded += len(new)
+            vecs.update(new)
+        self._recent = new
+        await self.index._write_rows(p.rows, vecs)

@@ -1,18 +1,27 @@
-"""Keyword ranking: SQLite FTS5 over words and CJK bigrams, ranked by bm25, with the same filters as vectors."""
+"""Keyword ranking: SQLite FTS5 over words and CJK bigrams, ranked by bm25, with the same filters as vectors.
+
+Also the keyword relevance gate: a hit counts when the query terms it holds carry enough of the
+query's IDF weight.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from retrieval.store import Store
-from retrieval.text import fts_match, tokens
+from retrieval.text import fts_match, is_cjk
+
+# Weight kept by a Chinese bigram that occurs nowhere, relative to its IDF (measured by bench.eval).
+UNSEEN_BIGRAM_WEIGHT = 1.0
 
 
 @dataclass
 class KeywordHit:
     uid: str
     bm25: float  # lower is better (SQLite's convention)
-    coverage: float  # share of the query terms the doc holds
+    matched: frozenset[str]  # the query terms the doc holds
 
 
 def _where(executive: str | None, since: int | None, until: int | None, kind: str | None) -> tuple[str, list]:
@@ -40,13 +49,37 @@ async def keyword_search(
         return []
     where, params = _where(executive, since, until, kind)
     rows = await store.fetchall(
-        "SELECT d.uid, bm25(docs_fts), d.title || ' ' || d.text FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid "
+        "SELECT d.uid, bm25(docs_fts), docs_fts.tokens FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid "
         f"WHERE docs_fts MATCH ?{where} ORDER BY bm25(docs_fts) LIMIT ?",
         [fts_match(terms), *params, k],
     )
     wanted = set(terms)
-    out = []
-    for uid, score, text in rows:
-        have = wanted & set(tokens(text))
-        out.append(KeywordHit(uid, float(score), len(have) / len(wanted)))
-    return out
+    return [KeywordHit(uid, float(score), frozenset(wanted & set(toks.split()))) for uid, score, toks in rows]
+
+
+async def term_weights(store: Store, terms: Sequence[str], unseen_bigram_weight: float = 0.0) -> dict[str, float]:
+    """IDF of each query term, from FTS5's own vocabulary (no scan of the documents).
+
+    A Chinese bigram that occurs in no document keeps only `unseen_bigram_weight` of its IDF:
+    bigrams that straddle two words (的外 in 小米YU7的外观) are artifacts of tokenising, not topics,
+    but dropping them also lets a question about an unknown topic through on one common bigram.
+    Which way to lean depends on how well the vectors cover Chinese, so it is set per backend.
+    An English word nobody used keeps its weight: it is a real topic that no post covers.
+    """
+    if not terms:
+        return {}
+    marks = ",".join("?" * len(terms))
+    df = dict(await store.fetchall(f"SELECT term, doc FROM docs_fts_vocab WHERE term IN ({marks})", list(terms)))
+    n = (await store.scalar("SELECT MAX(id) FROM docs")) or 1  # ~ the number of docs; enough for IDF
+    out = {}
+    for t in terms:
+        d = df.get(t, 0)
+        w = math.log(1 + (n - d + 0.5) / (d + 0.5))
+        out[t] = w * unseen_bigram_weight if d == 0 and is_cjk(t[0]) else w
+    return {t: w for t, w in out.items() if w > 0}
+
+
+def keyword_relevance(hit: KeywordHit, weights: dict[str, float]) -> float:
+    """Share of the query's IDF weight that the hit's matched terms carry (0..1)."""
+    total = sum(weights.values())
+    return sum(weights.get(t, 0.0) for t in hit.matched) / total if total else 0.0

@@ -576,7 +576,8 @@ def _zh_trailing_rule(m: re.Match[str], ctx: _Ctx) -> Period | None:
     return _trailing(n, unit, ctx) if n and unit else None
 
 
-@_rule("今天|今日|昨天|昨日|前天")
+# 今日头条 (Toutiao) is a product, not "today".
+@_rule("今天|今日(?!头条)|昨天|昨日|前天")
 def _zh_day_rule(m: re.Match[str], ctx: _Ctx) -> Period:
     return _calendar("day", {"今": 0, "昨": -1, "前": -2}[m.group(0)[0]], ctx)
 

@@ -116,3 +116,33 @@ async def test_keyword_filters_apply(index):
     assert await keyword_search(index.store, ["量产"], since=since) == []
     assert await keyword_search(index.store, ["量产"], executive="elonmusk") == []
     assert len(await keyword_search(index.store, ["量产"], executive="leijun")) == 1
+
+
+async def test_pipelined_batches_count_and_embed_like_one_batch(index, monkeypatch):
+    import retrieval.index as ix_mod
+
+    monkeypatch.setattr(ix_mod, "WRITE_BATCH", 2)  # every pair of docs is its own batch in flight
+    docs = [
+        post("B1", "same words in two batches", 26),
+        post("B2", "a first distinct text", 26),
+        post("B3", "same words in two batches", 27),  # next batch, same text: encoded once
+        post("B1", "same words in two batches", 26),  # the same post again in a later batch
+        post("B4", "a second distinct text", 28),
+    ]
+    res = await index.write_docs(docs)
+    assert (res.added, res.updated, res.unchanged, res.embedded) == (4, 0, 1, 3)
+    assert index.vectors.all_ids() == await index.store.all_uids()
+    assert await index.store.scalar("SELECT COUNT(*) FROM docs") == 4
+
+
+async def test_keyword_gate_weights_unseen_bigrams_by_backend_setting(index):
+    from retrieval.keyword import keyword_relevance, term_weights
+
+    await index.write_docs(DOCS)
+    terms = query_tokens("雷军 的外 quantum")  # 的外: a bigram no post holds; quantum: a word no post holds
+    lenient = await term_weights(index.store, terms, unseen_bigram_weight=0.0)
+    strict = await term_weights(index.store, terms, unseen_bigram_weight=1.0)
+    assert "的外" not in lenient and lenient["quantum"] > 0 and lenient["雷军"] > 0
+    assert strict["的外"] == strict["quantum"]  # both unseen: the same IDF
+    [hit] = await keyword_search(index.store, terms)  # only A5 holds 雷军
+    assert keyword_relevance(hit, lenient) > keyword_relevance(hit, strict) > 0

@@ -479,3 +479,13 @@ def test_make_period_labels_and_open_ends() -> None:
     assert timed.label == "since 2025-06-01 09:30"
     naive = make_period(datetime(2025, 6, 1), None, NOW, TZ)
     assert naive.start == JUNE_1
+
+
+def test_toutiao_is_a_product_not_today():
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    now = datetime(2025, 6, 2, 10, tzinfo=tz)
+    period, rest = parse_period("张一鸣怎么看今日头条的推荐算法", now, tz)
+    assert period is None and "今日头条" in rest
+    assert parse_period("今日小米发布会", now, tz)[0].start == datetime(2025, 6, 2, tzinfo=tz)

@@ -46,6 +46,7 @@ class ExecBotMixin:
         # One re-ingest at a time in this process (/reingest and the schedule share it);
         # the pipeline's file lock covers other processes.
         self.ingest_lock = asyncio.Lock()
+        self._warm_up: asyncio.Task | None = None
 
     async def setup_hook(self) -> None:
         if self._own_engine and not self._engine_open:
@@ -62,6 +63,14 @@ class ExecBotMixin:
     async def on_ready(self) -> None:
         user = self.user  # type: ignore[attr-defined]
         log.info("ready as %s (id %s) in %d guilds", user, getattr(user, "id", "?"), len(self.guilds))  # type: ignore[attr-defined]
+        if self._warm_up is None:  # on_ready fires again after every reconnect
+            self._warm_up = asyncio.create_task(self._warm_up_engine())
+
+    async def _warm_up_engine(self) -> None:
+        try:
+            await self.engine.warm_up()
+        except Exception:  # a failed warm-up only means the first question loads the model itself
+            log.warning("could not warm up the embedding model", exc_info=True)
 
     async def close(self) -> None:
         try:

@@ -150,7 +150,11 @@ def run_chat(demo: bool = False) -> int:
     async def main() -> None:
         # A fresh RetrievalSettings: the demo may have just set EXECBOT_NOW.
         async with Engine(RetrievalSettings()) as engine:
+            # At a prompt, load the model while the person types, as the bot does once it is ready.
+            warm = asyncio.create_task(engine.warm_up()) if interactive else None
             await chat(engine, lines, prefix, print, interactive)
+            if warm is not None and not warm.done():
+                await asyncio.wait([warm])
 
     try:
         asyncio.run(main())

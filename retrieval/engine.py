@@ -124,6 +124,11 @@ class Engine:
                 hits.append(rows[uid])
         return fold_duplicates(hits, limit=k)
 
+    async def warm_up(self) -> None:
+        """Load the embedding model and open the vector store now (about 4 s), so that the first
+        question does not pay for it. The bot calls this in the background once it is ready."""
+        await asyncio.to_thread(self._vector_ranking, "warm up", None)
+
     def _vector_ranking(self, text: str, where: dict | None) -> list[tuple[str, float]]:
         return self.index.vectors.query(self.index.embedder.embed_query(text), CANDIDATES, where)
 

@@ -89,3 +89,15 @@ async def test_results_are_labelled_with_their_kind(engine):
 
 def test_sentence_split_keeps_closing_quotes():
     assert split_sentences("交付超过28000台。“诽谤是一种仰视。”——莫言") == ["交付超过28000台。", "“诽谤是一种仰视。”", "——莫言"]
+
+
+async def test_warm_up_loads_the_model_before_the_first_question(sample_settings):
+    from retrieval.embedding import MiniLMEmbedder
+    from retrieval.engine import Engine
+
+    embedder = MiniLMEmbedder()  # a fresh instance: nothing loaded yet
+    async with Engine(sample_settings) as e:
+        e.index._embedder = embedder
+        assert embedder._model is None
+        await e.warm_up()
+        assert embedder._model is not None

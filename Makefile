@@ -11,7 +11,6 @@ setup: $(STAMP)
 # torch goes first and pinned: anything else asking for torch would pull a CUDA build.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
@@ -30,9 +29,10 @@ eval: setup
 
 bench: setup
 	$(BIN)/python -m bench.perf
+	$(BIN)/python -m bench.bot
 
 soak: setup
-	EXECBOT_SOAK_FULL=1 $(BIN)/python -m pytest -q tests/soak
+	EXECBOT_SOAK_FULL=1 $(BIN)/python -m pytest -q -s tests/soak tests/robustness
 
 clean:
 	rm -rf $(VENV) .execbot

@@ -135,8 +135,7 @@ class Progress:
     def __call__(self, n: int) -> None:
         self.done += n
         if self.enabled:
-            rate = self.done / max(time.monotonic() - self.t0, 1e-6)
-            sys.stderr.write(f"\r  ingested {self.done:,} records ({rate:,.0f}/s)")
+            sys.stderr.write(f"\r  ingested {self.done:,} records in {time.monotonic() - self.t0:,.1f}s")
             sys.stderr.flush()
 
     def close(self) -> None:

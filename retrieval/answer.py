@@ -20,7 +20,9 @@ PER_SOURCE = 2
 _ZH_SENTENCE = re.compile(r"[^。！？；!?\n]+(?:[。！？；!?]+[”’」』\"']*)?")
 # A Latin sentence ends at . ! ? followed by space and a capital, digit or quote.
 _EN_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“])")
-_URL_ONLY = re.compile(r"^(https?://\S+\s*)+$")
+# Hashtags (#小米SU7#), links and mentions say nothing on their own: a sentence needs some words besides.
+_NOISE = re.compile(r"#[^#\n]{1,40}#|https?://\S+|@\S+")
+MIN_CONTENT = 4  # letters or digits left once the noise is gone
 
 
 def split_sentences(text: str) -> list[str]:
@@ -28,7 +30,7 @@ def split_sentences(text: str) -> list[str]:
     for m in _ZH_SENTENCE.finditer(text):
         for part in _EN_SPLIT.split(m.group(0)):
             s = part.strip(" \t")
-            if len(s) >= 2 and not _URL_ONLY.match(s) and any(ch.isalnum() for ch in s):
+            if sum(ch.isalnum() for ch in _NOISE.sub("", s)) >= MIN_CONTENT:
                 out.append(s)
     return out
 

@@ -88,7 +88,13 @@ async def test_results_are_labelled_with_their_kind(engine):
 
 
 def test_sentence_split_keeps_closing_quotes():
-    assert split_sentences("交付超过28000台。“诽谤是一种仰视。”——莫言") == ["交付超过28000台。", "“诽谤是一种仰视。”", "——莫言"]
+    assert split_sentences("交付超过28000台。“诽谤是一种仰视。”莫言说的") == ["交付超过28000台。", "“诽谤是一种仰视。”",
+                                                                      "莫言说的"]
+
+
+def test_hashtag_and_link_fragments_are_not_sentences():
+    text = "小米YU7预计7月量产。——莫言 #小米SU7# #小米YU7#\nhttps://t.co/abc @someone\nSee you at the launch!"
+    assert split_sentences(text) == ["小米YU7预计7月量产。", "See you at the launch!"]
 
 
 async def test_warm_up_loads_the_model_before_the_first_question(sample_settings):

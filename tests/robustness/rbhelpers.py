@@ -42,6 +42,8 @@ class FakeEmbedder:
     dim = 384
     min_similarity = 0.40
     min_similarity_zh = 0.80
+    min_keyword_weight = 0.6
+    unseen_bigram_weight = 0.0
 
     def __init__(self, delay_per_text: float = 0.0) -> None:
         self.delay = delay_per_text

@@ -365,7 +365,7 @@ async def _search_child(data_dir: Path, rounds: int, nq: int) -> dict:
     for q, w in zip(queries, wheres, strict=True):  # warm up both paths
         await engine.search(q, now=NOW)
         col.query(query_embeddings=[model.encode([q], batch_size=32)[0]], n_results=CANDIDATES, where=w)
-    ours, bare, hits = [], [], []
+    ours, bare, bare_encode, bare_query, hits = [], [], [], [], []
     for _ in range(rounds):
         for q, w in zip(queries, wheres, strict=True):
             t0 = time.perf_counter()
@@ -374,8 +374,12 @@ async def _search_child(data_dir: Path, rounds: int, nq: int) -> dict:
             hits.append(len(res.hits))
             t0 = time.perf_counter()
             v = model.encode([q], batch_size=32)[0]
+            t1 = time.perf_counter()
             col.query(query_embeddings=[v], n_results=CANDIDATES, where=w)
-            bare.append(time.perf_counter() - t0)
+            t2 = time.perf_counter()
+            bare.append(t2 - t0)
+            bare_encode.append(t1 - t0)
+            bare_query.append(t2 - t1)
     n_docs = await index.store.scalar("SELECT COUNT(*) FROM docs")
     await index.close()
     diffs = [a - b for a, b in zip(ours, bare, strict=True)]
@@ -386,6 +390,8 @@ async def _search_child(data_dir: Path, rounds: int, nq: int) -> dict:
         "docs": n_docs, "queries": len(queries), "rounds": rounds,
         "ours_p50_ms": ms(pct(ours, 50)), "ours_p95_ms": ms(pct(ours, 95)),
         "bare_p50_ms": ms(pct(bare, 50)), "bare_p95_ms": ms(pct(bare, 95)),
+        "bare_encode_p50_ms": ms(pct(bare_encode, 50)), "bare_encode_p95_ms": ms(pct(bare_encode, 95)),
+        "bare_chroma_p50_ms": ms(pct(bare_query, 50)), "bare_chroma_p95_ms": ms(pct(bare_query, 95)),
         "overhead_p50_ms": ms(pct(ours, 50) - pct(bare, 50)), "paired_overhead_median_ms": ms(statistics.median(diffs)),
         "mean_hits": round(statistics.mean(hits), 2),
         "rss_start_mb": round(rss0 / 2**20, 1), "rss_end_mb": round(me.memory_info().rss / 2**20, 1),

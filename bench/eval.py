@@ -218,9 +218,10 @@ async def collect(engine, q: Question) -> Collected:  # noqa: ANN001
         c.ids = {h.uid: h.id for h in hits}
         c.texts = {h.uid: h.text for h in hits}
         return c
-    kw = await keyword_search(engine.store, terms, k=CANDIDATES, executive=f.author, since=since, until=until)
-    rows = await engine._rows([h.uid for h in kw])
     weights = await term_weights(engine.store, terms, engine.index.embedder.unseen_bigram_weight)
+    kw = await keyword_search(engine.store, terms, k=CANDIDATES, executive=f.author, since=since, until=until,
+                              weights=weights)
+    rows = await engine._rows([h.uid for h in kw])
     c.kw = [(h.uid, keyword_relevance(h, weights)) for h in kw]
     embedder = engine.index.embedder
     qvec = await asyncio.to_thread(embedder.embed_query, pq.terms)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from ingest.formats.base import Record
 from retrieval.models import Digest, Doc
@@ -58,12 +60,28 @@ def derived_id(rec: Record) -> str:
     return sha(f"{rec.text.strip()}\x1f{when}", 16)
 
 
+def clean(text: str) -> str:
+    """Text SQLite can store: JSON may hold lone surrogates ("\\ud800"), which UTF-8 cannot encode."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def clean_raw(raw: dict[str, Any]) -> dict[str, Any]:
+    dumped = json.dumps(raw, ensure_ascii=False, default=str)
+    if clean(dumped) is dumped:
+        return raw
+    return json.loads(clean(dumped))
+
+
 def record_to_doc(rec: Record, executive: str) -> Doc:
     return Doc(
-        platform=rec.platform, executive=executive, source_id=rec.source_id or derived_id(rec),
-        text=rec.text, kind="post", published_at=rec.published_at, title=rec.title, url=rec.url,
-        author_name=rec.author_name, likes=rec.likes, shares=rec.shares, comments=rec.comments,
-        raw=rec.raw, source_path=rec.source, partial=rec.partial,
+        platform=rec.platform, executive=executive, source_id=clean(rec.source_id or derived_id(rec)),
+        text=clean(rec.text), kind="post", published_at=rec.published_at, title=clean(rec.title),
+        url=clean(rec.url), author_name=clean(rec.author_name), likes=rec.likes, shares=rec.shares,
+        comments=rec.comments, raw=clean_raw(rec.raw), source_path=rec.source, partial=rec.partial,
     )
 
 

@@ -106,11 +106,16 @@ class Engine:
 
             return await top_posts(self.store, since=f.since, until=f.until, executive=f.author, n=k)
         # The two rankings run at once: SQLite in aiosqlite's thread, the model and Chroma in another.
-        kw, vec, weights = await asyncio.gather(
-            keyword_search(self.store, terms, k=CANDIDATES, executive=f.author, since=since, until=until),
-            asyncio.to_thread(self._vector_ranking, pq.terms, vector_where(f.author, since, until)),
-            term_weights(self.store, terms, self.index.embedder.unseen_bigram_weight),
-        )
+        vectors = asyncio.ensure_future(
+            asyncio.to_thread(self._vector_ranking, pq.terms, vector_where(f.author, since, until)))
+        try:
+            weights = await term_weights(self.store, terms, self.index.embedder.unseen_bigram_weight)
+            kw = await keyword_search(self.store, terms, k=CANDIDATES, executive=f.author, since=since,
+                                      until=until, weights=weights)
+        except BaseException:
+            vectors.cancel()  # don't leave the vector ranking's outcome unobserved
+            raise
+        vec = await vectors
         bar = self.index.embedder.min_keyword_weight
         relevant = {h.uid for h in kw if keyword_relevance(h, weights) >= bar}
         relevant.update(uid for uid, sim in vec if sim >= self.min_similarity(pq.language))

@@ -41,20 +41,41 @@ def _where(executive: str | None, since: int | None, until: int | None, kind: st
     return "".join(f" AND {s}" for s in sql), params
 
 
+# On a large index, terms in more than this share of the docs are left out of the MATCH: their bm25
+# contribution is near zero but their posting lists are the longest to score. They still count in
+# the relevance gate (`matched` is computed against every query term).
+COMMON_SHARE = 0.2
+LARGE_INDEX = 20_000
+
+
 async def keyword_search(
     store: Store, terms: list[str], *, k: int = 50, executive: str | None = None,
     since: int | None = None, until: int | None = None, kind: str | None = None,
+    weights: dict[str, float] | None = None,
 ) -> list[KeywordHit]:
+    """bm25 ranking. With `weights` (from term_weights) a large index skips its most common terms."""
     if not terms:
         return []
+    wanted = set(terms)
+    if weights is not None:
+        terms = await _selective(store, terms, weights)
     where, params = _where(executive, since, until, kind)
     rows = await store.fetchall(
         "SELECT d.uid, bm25(docs_fts), docs_fts.tokens FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid "
         f"WHERE docs_fts MATCH ?{where} ORDER BY bm25(docs_fts) LIMIT ?",
         [fts_match(terms), *params, k],
     )
-    wanted = set(terms)
     return [KeywordHit(uid, float(score), frozenset(wanted & set(toks.split()))) for uid, score, toks in rows]
+
+
+async def _selective(store: Store, terms: list[str], weights: dict[str, float]) -> list[str]:
+    n = (await store.scalar("SELECT MAX(id) FROM docs")) or 0
+    if n < LARGE_INDEX:
+        return terms
+    # IDF of a term found in COMMON_SHARE of the docs (the formula of term_weights).
+    floor = math.log(1 + (1 - COMMON_SHARE) / COMMON_SHARE)
+    keep = [t for t in terms if weights.get(t, floor + 1) >= floor]
+    return keep or [max(terms, key=lambda t: weights.get(t, 0.0))]  # all common: the rarest one
 
 
 async def term_weights(store: Store, terms: Sequence[str], unseen_bigram_weight: float = 0.0) -> dict[str, float]:

@@ -368,13 +368,13 @@ def parse_csv(fp: IO[bytes], source: str, mapping: dict[str, str] | None = None)
             missing = [f"{k}={v}" for k, v in mapping.items() if v not in header]
             if missing:
                 raise FormatError(
-                    f"{source}: mapping {missing[0]} names no column (columns: {', '.join(header)[:200]})"
+                    f"{source}: mapping {missing[0]} names no column (columns: {_columns(header)})"
                 )
             cols = resolve_columns(header, mapping)
             if "text" not in cols:
                 raise FormatError(
                     f"{source}: no text column (looked for {', '.join(ALIASES['text'])}; "
-                    f"columns: {', '.join(header)[:200]}); map one with text=<column>"
+                    f"columns: {_columns(header)}); map one with text=<column>"
                 )
             continue
         if row is None:
@@ -442,6 +442,11 @@ def _looks_like_json_lines(fp: IO[bytes], head: bytes, probe: int = 5) -> bool:
     # JSON has inner lines like `"key": value,` or `{...},` that are not.
     rest = complete[1:]
     return sum(_is_object(ln) for ln in rest) * 2 >= len(rest)
+
+
+def _columns(header: list[str]) -> str:
+    """Column names for a one-line message: a header cell may hold a line break."""
+    return " ".join(", ".join(header).split())[:200]
 
 
 def _json_items(

@@ -146,3 +146,18 @@ async def test_keyword_gate_weights_unseen_bigrams_by_backend_setting(index):
     assert strict["的外"] == strict["quantum"]  # both unseen: the same IDF
     [hit] = await keyword_search(index.store, terms)  # only A5 holds 雷军
     assert keyword_relevance(hit, lenient) > keyword_relevance(hit, strict) > 0
+
+
+async def test_large_index_leaves_common_terms_out_of_the_match(index, monkeypatch):
+    import retrieval.keyword as kw_mod
+    from retrieval.keyword import term_weights
+
+    await index.write_docs([post(f"C{i}", f"common words here number {i}" + (" rare" if i == 3 else ""))
+                            for i in range(10)])
+    terms = ["common", "rare"]
+    weights = await term_weights(index.store, terms)
+    every = await keyword_search(index.store, terms, weights=weights)  # small index: both terms matched
+    assert len(every) == 10
+    monkeypatch.setattr(kw_mod, "LARGE_INDEX", 5)  # now it counts as large
+    hits = await keyword_search(index.store, terms, weights=weights)
+    assert len(hits) == 1 and hits[0].matched == {"common", "rare"}  # the gate still sees both terms

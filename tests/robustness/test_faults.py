@@ -24,6 +24,7 @@ from tests.robustness.rbhelpers import (
     consistency,
     last_json,
     popen_cli,
+    post_text,
     run_cli,
     scale,
     tree_digest,
@@ -59,9 +60,13 @@ def test_kill_9_at_random_points_then_rerun_recovers(tmp_path):
     mid_run = 0
     for n in range(KILLS):
         src = tmp_path / f"batch{n}.csv"
-        expected += write_csv(src, ROWS, repeated_texts=ROWS // 25, repeated_ids=ROWS // 40, seed=n + 1)
+        # Fresh texts each round: texts seen before come from the vector cache and leave nothing to kill.
+        expected += write_csv(src, ROWS, repeated_texts=ROWS // 25, repeated_ids=ROWS // 40, seed=n + 1,
+                              text_for=lambda i, n=n: f"round {n}: {post_text(i)}")
         env = env_for(data)
-        proc = popen_cli(["ingest", "--json", str(src)], env, tmp_path)
+        # The stand-in embedder is fast: slow it a little (3 ms a text) so the kill lands mid-run.
+        kill_env = env if REAL_MODEL else cli_env(data, batch=100, delay=0.003)
+        proc = popen_cli(["ingest", "--json", str(src)], kill_env, tmp_path)
         assert "runcli: started" in proc.stderr.readline()
         # A random point: imports done; the writing phase takes a few seconds (the model adds ~5 s).
         time.sleep(rng.uniform(0.5, 9.0 if REAL_MODEL else 4.5))

@@ -187,18 +187,23 @@ def sqlite_state(data_dir: Path) -> dict:
 
 
 def chroma_ids(data_dir: Path, host: str = "", port: int = 8000) -> set[str]:
-    """Every vector id, through a fresh client (the in-process system cache is cleared afterwards so a
-    later call sees what another process wrote meanwhile)."""
-    from chromadb.api.shared_system_client import SharedSystemClient
-
+    """Every vector id. An embedded store is read from a fresh process: embedded Chroma is not
+    process-safe, and a client this long-lived test process kept open can crash (segfault) on files
+    that another process rewrote meanwhile."""
     from retrieval.vectors import VectorStore
 
-    vs = VectorStore(data_dir / "chroma", host, port)
-    try:
-        return vs.all_ids()
-    finally:
-        vs.reset_connection()
-        SharedSystemClient.clear_system_cache()
+    if host:
+        vs = VectorStore(data_dir / "chroma", host, port)
+        try:
+            return vs.all_ids()
+        finally:
+            vs.reset_connection()
+    code = ("import json, sys; from pathlib import Path; from retrieval.vectors import VectorStore; "
+            "print(json.dumps(sorted(VectorStore(Path(sys.argv[1])).all_ids())))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ANONYMIZED_TELEMETRY": "False"}
+    out = subprocess.run([PY, "-c", code, str(data_dir / "chroma")], capture_output=True, text=True, env=env,
+                         timeout=120, check=True)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def consistency(data_dir: Path) -> dict:

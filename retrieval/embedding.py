@@ -7,17 +7,10 @@ wheel, with e5's query/passage prefixes handled by the package.
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Protocol
 
 import numpy as np
-
-# Never reach for a model hub at run time.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 # Embedding a 5 MB post costs time and changes nothing: the model reads ~256 tokens at most.
 MAX_EMBED_CHARS = 2000

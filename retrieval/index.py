@@ -20,7 +20,7 @@ import numpy as np
 from retrieval.embedding import Embedder, get_embedder
 from retrieval.models import Digest, Doc
 from retrieval.settings import RetrievalSettings, get_settings
-from retrieval.store import DocRow, Store, embed_text, to_epoch, vector_metadata
+from retrieval.store import DocRow, Store, embed_text, from_epoch, to_epoch, vector_metadata
 from retrieval.text import content_hash, fts_document, sha
 from retrieval.vectors import VectorStore
 
@@ -253,8 +253,6 @@ class Index:
         )
         first = await s.scalar("SELECT MIN(published_at) FROM docs WHERE kind = 'post'")
         last = await s.scalar("SELECT MAX(published_at) FROM docs WHERE kind = 'post'")
-        from retrieval.store import from_epoch
-
         return {
             "posts": await s.scalar("SELECT COUNT(*) FROM docs WHERE kind = 'post'"),
             "digests": await s.scalar("SELECT COUNT(*) FROM digests"),

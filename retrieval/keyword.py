@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from retrieval.store import Store
 from retrieval.text import fts_match, is_cjk
 
-# Weight kept by a Chinese bigram that occurs nowhere, relative to its IDF (measured by bench.eval).
-UNSEEN_BIGRAM_WEIGHT = 1.0
-
 
 @dataclass
 class KeywordHit:

@@ -82,15 +82,16 @@ def _hit_line(hit: Hit, names: dict[str, str] | None, tz: ZoneInfo) -> str:
     return " · ".join(p for p in parts if p)
 
 
+def _heading(title: str, filters: Filters, notice: str, names: dict[str, str] | None) -> list[str]:
+    """A title with the scope (executive, period), then the notice when there is one."""
+    scope = _scope(filters, names)
+    return [title + (f" — {scope}" if scope else ""), *([notice] if notice else [])]
+
+
 def render_top(result: TopResult, names: dict[str, str] | None = None, *, tz: ZoneInfo = DEFAULT_TZ) -> str:
-    scope = _scope(result.filters, names)
-    lines = [f"Top posts by {result.by}" + (f" — {scope}" if scope else "")]
-    if result.notice:
-        lines.append(result.notice)
+    lines = _heading(f"Top posts by {result.by}", result.filters, result.notice, names)
     if not result.posts:
-        if not result.notice:
-            lines.append("No posts found.")
-        return "\n".join(lines)
+        return "\n".join(lines if result.notice else [*lines, "No posts found."])
     for i, hit in enumerate(result.posts, 1):
         head = f"{i}. {short_date(hit.published_at, tz)}"
         if not result.filters.author:
@@ -167,14 +168,9 @@ def render_summary(summary: Summary, names: dict[str, str] | None = None, *,
 
 def render_search(result: SearchResult, names: dict[str, str] | None = None, *,
                   tz: ZoneInfo = DEFAULT_TZ) -> str:
-    scope = _scope(result.filters, names)
-    lines = [f"Results for “{result.terms or result.query}”" + (f" — {scope}" if scope else "")]
-    if result.notice:
-        lines.append(result.notice)
+    lines = _heading(f"Results for “{result.terms or result.query}”", result.filters, result.notice, names)
     if not result.hits:
-        if not result.notice:
-            lines.append("No results.")
-        return "\n".join(lines)
+        return "\n".join(lines if result.notice else [*lines, "No results."])
     for i, hit in enumerate(result.hits, 1):
         lines.append(f"[{i}] {_hit_line(hit, names, tz)}")
         lines.append(f"    {clip(hit.text, 160)}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,6 @@ class VectorStore:
         return f"Chroma server {self.host}:{self.port}" if self.host else f"embedded Chroma at {self.path}"
 
     def _connect(self) -> Any:
-        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         import chromadb
         from chromadb.config import Settings
 

@@ -344,7 +344,8 @@ async def _search_child(data_dir: Path, rounds: int, nq: int) -> dict:
     import psutil
 
     from retrieval.embedding import get_embedder
-    from retrieval.engine import CANDIDATES, Engine
+    from retrieval.engine import Engine
+    from retrieval.hybrid import CANDIDATES
     from retrieval.index import Index
     from retrieval.store import to_epoch
     from retrieval.vectors import vector_where

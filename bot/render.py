@@ -189,6 +189,10 @@ def stats_embed(st: dict, names: dict[str, str], tz: ZoneInfo | None = None) -> 
         e.add_field(name="Posts by executive", value="\n".join(lines), inline=False)
     if st.get("embed_model"):
         e.set_footer(text=f"embedding model: {st['embed_model']}")
+    if st.get("default_model"):
+        e.add_field(name="Embedding model", value=(
+            f"Built with `{st['embed_model']}`; the default is now `{st['default_model']}`. An admin can "
+            f"re-embed with `{st['rebuild_command']}` on the server."), inline=False)
     return fit_embed(e)
 
 

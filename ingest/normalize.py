@@ -88,25 +88,49 @@ _LINE_TAGS = frozenset({"br", "li", "tr", "dt", "dd"})  # start a new line, but 
 _SKIP_TAGS = frozenset({"script", "style", "head", "title", "noscript"})
 
 
+# Weibo marks emoji as <img alt="[doge]"> inside <span class="url-icon">; link icons sit in the same spans
+# without an alt. Neither is a picture of the post.
+_EMOJI_ALT_RE = re.compile(r"\[[^\[\]\s]{1,12}\]")
+_ICON_SRC_MARKS = ("/emoticon/", "face.t.sinajs.cn", "/expression/", "timeline_card_small")
+# Weibo's "read more" controls in a cut text: <a href="/status/...">全文</a>, <span class="expand">展开</span>.
+_MORE_LABELS = frozenset({"全文", "展开", "展开全文"})
+
+
 class _TextExtractor(HTMLParser):
+    """Text and picture URLs from an HTML fragment. Emoji images become their alt text, other images
+    become pictures, links become their text, and Weibo's "全文"/"展开" controls are dropped."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.pics: list[str] = []
         self._skip = 0
+        self._spans: list[tuple[str, int]] = []  # (class, where its text starts in parts) per open <span>
+        self._links: list[int] = []  # where each open <a>'s text starts in parts
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP_TAGS:
             self._skip += 1
-        elif tag in _LINE_TAGS or tag in _BLOCK_TAGS:
-            self.parts.append("\n")
+        elif tag == "span":
+            self._spans.append((dict(attrs).get("class") or "", len(self.parts)))
+        elif tag == "a":
+            self._links.append(len(self.parts))
+        else:
+            self.handle_startendtag(tag, attrs)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _LINE_TAGS or tag in _BLOCK_TAGS:
+        if tag == "img":
+            self._image(dict(attrs))
+        elif tag in _LINE_TAGS or tag in _BLOCK_TAGS:
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP_TAGS:
             self._skip = max(0, self._skip - 1)
+        elif tag == "span" and self._spans:
+            self._drop_control(self._spans.pop()[1])
+        elif tag == "a" and self._links:
+            self._drop_control(self._links.pop())
         elif tag in _BLOCK_TAGS:
             self.parts.append("\n")
 
@@ -114,12 +138,33 @@ class _TextExtractor(HTMLParser):
         if not self._skip:
             self.parts.append(data)
 
+    def _drop_control(self, start: int) -> None:
+        if "".join(self.parts[start:]).strip() in _MORE_LABELS:
+            del self.parts[start:]
+
+    def _image(self, attrs: dict[str, str | None]) -> None:
+        alt, src = (attrs.get("alt") or "").strip(), (attrs.get("src") or "").strip()
+        in_icon = any("url-icon" in cls.split() for cls, _ in self._spans)
+        if in_icon or any(m in src for m in _ICON_SRC_MARKS) or _EMOJI_ALT_RE.fullmatch(alt):
+            if alt and not self._skip:
+                self.parts.append(alt)
+        elif src.startswith("//"):  # protocol-relative, as Weibo writes them
+            self.pics.append("https:" + src)
+        elif src.startswith(("http://", "https://")):
+            self.pics.append(src)
+
 
 def html_to_text(markup: str) -> str:
     """Readable text from an HTML fragment: block elements and <br> become line breaks,
-    images / scripts / styles disappear, entities are decoded, whitespace is collapsed."""
+    emoji images their alt text, other images / scripts / styles disappear, entities are decoded,
+    whitespace is collapsed."""
+    return html_text_and_pics(markup)[0]
+
+
+def html_text_and_pics(markup: str) -> tuple[str, list[str]]:
+    """(text, picture URLs) from an HTML fragment; see html_to_text. Emoji and link icons are not pictures."""
     if not markup:
-        return ""
+        return "", []
     parser = _TextExtractor()
     parser.feed(markup)
     parser.close()
@@ -128,7 +173,24 @@ def html_to_text(markup: str) -> str:
     # The parser already decoded entities; clean_text must not decode a second time ("&amp;lt;" stays "&lt;").
     text = "\n".join(lines).translate(_ZERO_WIDTH)
     text = unicodedata.normalize("NFC", text)
-    return _MANY_NEWLINES_RE.sub("\n\n", text).strip()
+    return _MANY_NEWLINES_RE.sub("\n\n", text).strip(), list(dict.fromkeys(parser.pics))
+
+
+def split_urls(value: object) -> list[str]:
+    """Picture URLs from a crawler's comma-separated cell or a list of them ("无" or empty: none)."""
+    if isinstance(value, list | tuple):
+        cells = [str(v) for v in value if isinstance(v, str)]
+    elif isinstance(value, str) and not is_blank(value):
+        cells = [value]
+    else:
+        return []
+    urls = (u.strip() for cell in cells for u in cell.replace("\n", ",").split(","))
+    return list(dict.fromkeys(u for u in urls if u.startswith(("http://", "https://"))))
+
+
+def text_placeholder(pics: bool = False, video: bool = False) -> str:
+    """The text of a post that has none but carries media: it is still a post (its counts matter)."""
+    return " ".join(label for label, has in (("[图片]", pics), ("[视频]", video)) if has)
 
 
 # ---------------------------------------------------------------- time

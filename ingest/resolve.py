@@ -82,6 +82,7 @@ def record_to_doc(rec: Record, executive: str) -> Doc:
         text=clean(rec.text), kind="post", published_at=rec.published_at, title=clean(rec.title),
         url=clean(rec.url), author_name=clean(rec.author_name), likes=rec.likes, shares=rec.shares,
         comments=rec.comments, raw=clean_raw(rec.raw), source_path=rec.source, partial=rec.partial,
+        truncated=rec.truncated, pics=[clean(p) for p in rec.pics],
     )
 
 

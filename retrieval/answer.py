@@ -6,6 +6,7 @@ No language model: every sentence shown is copied from the source it cites.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from retrieval.models import Hit
@@ -23,15 +24,22 @@ _EN_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“])")
 # Hashtags (#小米SU7#), links and mentions say nothing on their own: a sentence needs some words besides.
 _NOISE = re.compile(r"#[^#\n]{1,40}#|https?://\S+|@\S+")
 MIN_CONTENT = 4  # letters or digits left once the noise is gone
+# A digest's label lines ("- **Date:** June 1, 2025", "Engagement: 280,000+ Likes | ...") are metadata,
+# not something anybody said.
+_LABEL_LINE = re.compile(r"^[-*•>\s]*\**\s*(?:date|engagement|likes|shares|comments|source|link|author|posted|"
+                         r"日期|时间|互动|点赞|转发|评论|来源|链接)\s*\**\s*[:：]", re.I)
 
 
 def split_sentences(text: str) -> list[str]:
     out = []
-    for m in _ZH_SENTENCE.finditer(text):
-        for part in _EN_SPLIT.split(m.group(0)):
-            s = part.strip(" \t")
-            if sum(ch.isalnum() for ch in _NOISE.sub("", s)) >= MIN_CONTENT:
-                out.append(s)
+    for line in text.splitlines():
+        if _LABEL_LINE.match(line):
+            continue
+        for m in _ZH_SENTENCE.finditer(line):
+            for part in _EN_SPLIT.split(m.group(0)):
+                s = part.strip(" \t")
+                if sum(ch.isalnum() for ch in _NOISE.sub("", s)) >= MIN_CONTENT:
+                    out.append(s)
     return out
 
 
@@ -48,13 +56,21 @@ def _score(sentence: str, terms: set[str], hit_rank: int, position: int) -> floa
     return overlap + 0.05 / (1 + hit_rank) + 0.02 / (1 + position)
 
 
-def build_answer(question: str, terms: str, hits: list[Hit], filters: Filters, nothing_found: str) -> Answer:
-    """Pick sentences from the top hits, order them by date, number citations as they appear."""
+def _posts_first(hits: list[Hit]) -> list[Hit]:
+    """The executive's own posts before digest sections that retell them; the digest stays a source."""
+    return [h for h in hits if h.kind == "post"] + [h for h in hits if h.kind != "post"]
+
+
+def build_answer(question: str, terms: str, hits: list[Hit], filters: Filters, nothing_found: str,
+                 also: Sequence[str] = ()) -> Answer:
+    """Pick sentences from the top hits, order them by date, number citations as they appear.
+    `also`: index tokens of the terms' translations (交付 for "deliveries"), so that a Chinese post's
+    sentence that holds the translation wins over its opening line."""
     if not hits:
         return Answer(question=question, filters=filters, found=False, sentences=[], citations=[], text=nothing_found)
-    qterms = set(tokens(terms))
+    qterms = set(tokens(terms)) | set(also)
     chosen: list[tuple[Hit, str]] = []
-    for rank, hit in enumerate(hits[:MAX_SOURCES]):
+    for rank, hit in enumerate(_posts_first(hits[:MAX_SOURCES])):
         cands = sorted(
             (_Candidate(s, rank, _score(s, qterms, rank, i)) for i, s in enumerate(split_sentences(hit.text))),
             key=lambda c: -c.score,

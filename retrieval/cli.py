@@ -94,6 +94,10 @@ def run_stats(args: argparse.Namespace) -> int:
             f"period {st['first'] or '-'} .. {st['last'] or '-'}; model {st.get('embed_model') or '-'}",
         ]
         lines += [f"  {names.get(k, k)} ({k}): {n}" for k, n in st["executives"].items()]
+        if st.get("default_model"):
+            lines.append(f"this index was built with {st['embed_model']}; the default is now {st['default_model']}. "
+                         f"Questions still use the index's model. To move to the default (re-embeds every post): "
+                         f"{st['rebuild_command']}")
         return "\n".join(lines)
 
     async def work(e: Engine) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from retrieval.models import Hit
 from retrieval.text import normalize
@@ -31,12 +32,14 @@ def _similar(sa: set[str], sb: set[str]) -> float:
     return max(inter / len(sa | sb), inter / min(len(sa), len(sb)) if min(len(sa), len(sb)) >= 8 else 0.0)
 
 
-def fold_duplicates(hits: list[Hit], threshold: float = 0.85, limit: int | None = None) -> list[Hit]:
+def fold_duplicates(hits: list[Hit], threshold: float = 0.85, limit: int | None = None,
+                    shingles_of: Callable[[Hit], set[str]] | None = None) -> list[Hit]:
     """Keep the best-ranked of each group of near-identical texts; the others go into `folded`.
-    Stops once `limit` hits are kept: what ranks below is never shown."""
+    Stops once `limit` hits are kept: what ranks below is never shown. `shingles_of` lets a caller
+    that folds the same hits many times (the eval's sweep) compute each text's shingles once."""
     kept: list[tuple[Hit, set[str]]] = []
     for h in hits:
-        sh = shingles(h.text)
+        sh = shingles_of(h) if shingles_of else shingles(h.text)
         for k, ksh in kept:
             if _similar(sh, ksh) >= threshold:
                 k.folded.append(h.id)

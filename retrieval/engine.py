@@ -10,21 +10,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from retrieval.answer import build_answer
-from retrieval.dedupe import fold_duplicates
-from retrieval.fusion import rrf
+from retrieval.crosslang import DEFAULT_GLOSSARY, Lexicon, build_lexicon, executive_pairs, read_glossary
+from retrieval.embedding import PAIRS, Cutoffs, cutoffs_of
+from retrieval.hybrid import Rankings, collect, fuse
 from retrieval.index import Index
-from retrieval.keyword import keyword_relevance, keyword_search, term_weights
-from retrieval.models import Hit
 from retrieval.query import ParsedQuery, parse_query
 from retrieval.registry import Registry
 from retrieval.results import Answer, Filters, SearchResult, Summary, TopResult
 from retrieval.settings import RetrievalSettings, get_settings
-from retrieval.store import HIT_COLUMNS, from_epoch, row_to_hit, to_epoch
+from retrieval.store import from_epoch, to_epoch
 from retrieval.text import query_tokens
 from retrieval.timeparse import Period, parse_date, parse_period_arg
 from retrieval.vectors import vector_where
-
-CANDIDATES = 50  # per ranking, before fusion
 
 
 class Engine:
@@ -33,6 +30,7 @@ class Engine:
         self.index = index or Index(self.settings)
         self._own_index = index is None
         self._registry: Registry | None = None
+        self._lexicon: Lexicon | None = None
 
     async def open(self) -> Engine:
         if self._own_index:
@@ -86,71 +84,60 @@ class Engine:
                      until: datetime | str | None = None, now: datetime | str | None = None) -> SearchResult:
         pq = await self.parse(query, author, since, until, now)
         filters = self._filters(pq)
-        hits = await self._hybrid(pq, filters, k)
+        if query_tokens(pq.terms):
+            r = await self.rankings(pq, filters)
+            hits = fuse(r, self.cutoffs(), k) if r else []
+            also = list(dict.fromkeys(e.text for e in r.expansions)) if r else []
+        elif filters.author or filters.since or filters.until:
+            # Nothing topical to look for ("what did Lei Jun say last week?"): the period's most engaging posts.
+            from retrieval.top import top_posts
+
+            hits, also = await top_posts(self.store, since=filters.since, until=filters.until,
+                                         executive=filters.author, n=k), []
+        else:
+            hits, also = [], []  # nothing to look for and nothing to filter by
         notice = await self._empty_period_notice(filters) if not hits else ""
-        return SearchResult(query=query, terms=pq.terms, filters=filters, hits=hits, notice=notice)
+        return SearchResult(query=query, terms=pq.terms, filters=filters, hits=hits, notice=notice, also=also)
 
     def _filters(self, pq: ParsedQuery) -> Filters:
         p = pq.period
         return Filters(author=pq.executive, since=p.start if p else None, until=p.end if p else None,
                        label=p.label if p else "")
 
-    async def _hybrid(self, pq: ParsedQuery, f: Filters, k: int) -> list[Hit]:
-        since, until = to_epoch(f.since), to_epoch(f.until)
+    async def rankings(self, pq: ParsedQuery, f: Filters) -> Rankings | None:
+        """Both rankings of a topical question, before any cut-off; None when it has no terms."""
         terms = query_tokens(pq.terms)
-        if not terms and not (f.author or f.since or f.until):
-            return []  # nothing to look for and nothing to filter by
         if not terms:
-            # Nothing topical to look for ("what did Lei Jun say last week?"): the period's most engaging posts.
-            from retrieval.top import top_posts
+            return None
+        since, until = to_epoch(f.since), to_epoch(f.until)
+        return await collect(
+            self.store, text=pq.terms, terms=terms, language_=pq.language,
+            embed=self.index.embedder.embed_query, vector_query=self.index.vectors.query,
+            lexicon=await self.lexicon(), executive=f.author, since=f.since,
+            until=f.until, tz=self.settings.tz, where=vector_where(f.author, since, until),
+        )
 
-            return await top_posts(self.store, since=f.since, until=f.until, executive=f.author, n=k)
-        # The two rankings run at once: SQLite in aiosqlite's thread, the model and Chroma in another.
-        vectors = asyncio.ensure_future(
-            asyncio.to_thread(self._vector_ranking, pq.terms, vector_where(f.author, since, until)))
-        try:
-            weights = await term_weights(self.store, terms, self.index.embedder.unseen_bigram_weight)
-            kw = await keyword_search(self.store, terms, k=CANDIDATES, executive=f.author, since=since,
-                                      until=until, weights=weights)
-        except BaseException:
-            vectors.cancel()  # don't leave the vector ranking's outcome unobserved
-            raise
-        vec = await vectors
-        bar = self.index.embedder.min_keyword_weight
-        relevant = {h.uid for h in kw if keyword_relevance(h, weights) >= bar}
-        relevant.update(uid for uid, sim in vec if sim >= self.min_similarity(pq.language))
-        fused = [(uid, score) for uid, score in rrf([[h.uid for h in kw], [uid for uid, _ in vec]])
-                 if uid in relevant]
-        rows = await self._rows([uid for uid, _ in fused])
-        hits = []
-        for uid, score in fused:
-            if uid in rows:  # a vector whose row is gone (an orphan awaiting repair) is never shown
-                rows[uid].score = score
-                hits.append(rows[uid])
-        return fold_duplicates(hits, limit=k)
+    async def lexicon(self) -> Lexicon | None:
+        """The dictionary plus the glossary and the executives' names (built once, in a thread)."""
+        if not self.settings.crosslang:
+            return None
+        if self._lexicon is None:
+            reg = await self.registry()
+            pairs = [*read_glossary(self.settings.glossary_path or DEFAULT_GLOSSARY), *executive_pairs(reg)]
+            self._lexicon = await asyncio.to_thread(build_lexicon, pairs, Path(self.settings.data_dir))
+        return self._lexicon
 
     async def warm_up(self) -> None:
-        """Load the embedding model and open the vector store now (about 4 s), so that the first
-        question does not pay for it. The bot calls this in the background once it is ready."""
-        await asyncio.to_thread(self._vector_ranking, "warm up", None)
+        """Load the embedding model, the dictionary and the vector store now, so that the first
+        question does not pay for them. The bot calls this in the background once it is ready."""
+        await self.lexicon()
+        await asyncio.to_thread(self.index.vectors.query, self.index.embedder.embed_query("warm up"), 1, None)
 
-    def _vector_ranking(self, text: str, where: dict | None) -> list[tuple[str, float]]:
-        return self.index.vectors.query(self.index.embedder.embed_query(text), CANDIDATES, where)
-
-    def min_similarity(self, language: str) -> float:
-        """The vector cut-off: EXECBOT_MIN_SIMILARITY, else the backend's measured one for the language."""
-        if self.settings.min_similarity is not None:
-            return self.settings.min_similarity
-        e = self.index.embedder
-        return e.min_similarity_zh if language == "zh" else e.min_similarity
-
-    async def _rows(self, uids: list[str]) -> dict[str, Hit]:
-        if not uids:
-            return {}
-        got = await self.store.fetchall(
-            f"SELECT {HIT_COLUMNS} FROM docs WHERE uid IN ({','.join('?' * len(uids))})", uids
-        )
-        return {r[0]: row_to_hit(r) for r in got}
+    def cutoffs(self) -> Cutoffs:
+        """The backend's measured gate; EXECBOT_MIN_SIMILARITY replaces every vector cut-off."""
+        cut = cutoffs_of(self.index.embedder)
+        v = self.settings.min_similarity
+        return cut if v is None else cut.with_sim(**{p.replace("-", "_"): v for p in PAIRS})
 
     async def _empty_period_notice(self, f: Filters) -> str:
         """When the period holds no posts at all, say so and name the most recent period that has some."""
@@ -192,7 +179,8 @@ class Engine:
         """An extractive answer; with ANSWER_BACKEND=openai a generated one, validated against the same
         sources and falling back to extractive. `on_delta` receives the generated text as it streams."""
         res = await self.search(question, k=k, author=author, since=since, until=until, now=now)
-        answer = build_answer(question, res.terms, res.hits, res.filters, await self._nothing_found(res))
+        also = [t for phrase in res.also for t in query_tokens(phrase)]
+        answer = build_answer(question, res.terms, res.hits, res.filters, await self._nothing_found(res), also)
         answer.notice = res.notice
         if self.settings.answer_backend == "openai" and res.hits:
             from retrieval.generate import generative_answer

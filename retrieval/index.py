@@ -9,18 +9,19 @@ next run deletes. A `dirty` flag in `meta` tells the next run to check.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from retrieval.embedding import Embedder, get_embedder
+from retrieval.embedding import DEFAULT_BACKEND, Embedder, backend_of, get_embedder
 from retrieval.models import Digest, Doc
 from retrieval.settings import RetrievalSettings, get_settings
-from retrieval.store import DocRow, Store, embed_text, from_epoch, to_epoch, vector_metadata
+from retrieval.store import DocRow, Store, StoredState, embed_text, from_epoch, to_epoch, vector_metadata
 from retrieval.text import content_hash, fts_document, sha
 from retrieval.vectors import VectorStore
 
@@ -56,12 +57,36 @@ def doc_uid(platform: str, executive: str, source_id: str) -> str:
 
 
 def _row_hash(d: Doc, chash: str) -> str:
-    return sha(
-        "\x1f".join(
-            str(x) for x in (chash, d.title, d.url, d.author_name, to_epoch(d.published_at), d.likes,
-                             d.shares, d.comments, d.kind, d.digest_id)
-        )
+    parts = [chash, d.title, d.url, d.author_name, to_epoch(d.published_at), d.likes, d.shares, d.comments,
+             d.kind, d.digest_id]
+    # Only when set, so that rows stored before pictures and the flag existed keep their hashes.
+    if d.pics:
+        parts.append(json.dumps(d.pics, ensure_ascii=False))
+    if d.truncated:
+        parts.append("truncated")
+    return sha("\x1f".join(str(x) for x in parts))
+
+
+def merge_copies(new: Doc, old: Doc) -> Doc:
+    """The doc to keep when ``new`` arrives for the same post as ``old`` (stored or earlier in the batch).
+
+    The text comes from the better copy: a full text beats a cut one (``truncated``), then a crawler's
+    beats a feed's re-rendered HTML (``partial``), and a tie goes to the newer copy. The counts come from a
+    copy that has them: a feed copy (``partial``) never replaces real counts. Pictures come from the text's
+    copy, or from the other one when it has none.
+    """
+    new_text = (not new.truncated, not new.partial) >= (not old.truncated, not old.partial)
+    base, other = (new, old) if new_text else (old, new)
+    counts = new if (not new.partial or old.partial) else old
+    return replace(
+        base, likes=counts.likes, shares=counts.shares, comments=counts.comments, partial=counts.partial,
+        pics=base.pics or other.pics,
     )
+
+
+def _doc_row(uid: str, d: Doc) -> DocRow:
+    chash = content_hash(embed_text(d.text, d.title, d.kind))
+    return DocRow(uid, d, chash, _row_hash(d, chash), fts_document(f"{d.title}\n{d.text}"))
 
 
 def _vec_bytes(v: np.ndarray) -> bytes:
@@ -79,16 +104,26 @@ class Index:
         self.store = Store(self.data_dir / "execbot.sqlite3")
         self.vectors = VectorStore(self.data_dir / "chroma", self.settings.chroma_host, self.settings.chroma_port)
         self._embedder = embedder
+        self._injected = embedder is not None
+        self._built_with: str | None = None  # read at open()
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
             s = self.settings
-            self._embedder = get_embedder(s.embed_backend, s.embed_model, s.embed_batch_size)
+            self._embedder = get_embedder(self.backend, s.embed_model, s.embed_batch_size)
         return self._embedder
+
+    @property
+    def backend(self) -> str:
+        """EXECBOT_EMBED_BACKEND when set; otherwise the backend that built this index, so that an
+        index built before a change of default keeps answering (and nothing re-embeds unasked);
+        otherwise the default."""
+        return self.settings.embed_backend or backend_of(self._built_with) or DEFAULT_BACKEND
 
     async def open(self) -> Index:
         await self.store.open()
+        self._built_with = await self.built_with()
         return self
 
     async def close(self) -> None:
@@ -160,10 +195,7 @@ class Index:
         rows: dict[str, DocRow] = {}
         for d in docs:
             uid = doc_uid(d.platform, d.executive, d.source_id)
-            if d.partial and uid in rows and not rows[uid].doc.partial:
-                continue
-            chash = content_hash(embed_text(d.text, d.title, d.kind))
-            rows[uid] = DocRow(uid, d, chash, _row_hash(d, chash), fts_document(f"{d.title}\n{d.text}"))
+            rows[uid] = _doc_row(uid, merge_copies(d, rows[uid].doc) if uid in rows else d)
         return list(rows.values())
 
     def writer(self, progress: Callable[[int], None] | None = None) -> BatchWriter:
@@ -226,6 +258,9 @@ class Index:
 
     async def rebuild(self) -> int:
         """Re-embed every doc with the configured model (the way to switch models). Returns texts encoded."""
+        self._built_with = None  # with no backend set, a rebuild moves an older index to the default model
+        if not self._injected:
+            self._embedder = None
         await self.store.clear_vectors(self.embedder.name)
         await self.store.set_meta("dirty", "1")
         await asyncio.to_thread(self.vectors.drop)
@@ -243,6 +278,16 @@ class Index:
             )
         await self.store.set_meta("dirty", "0")
         return encoded
+
+    def model_advice(self, built: str | None) -> dict[str, str]:
+        """When the index was built with another model than the one this install would choose (an
+        index from before a change of default), name that model and the one command that moves to it.
+        Nothing re-embeds unasked: until then, questions are embedded with the index's own model."""
+        target = self.settings.embed_backend or DEFAULT_BACKEND
+        if not built or backend_of(built) == target:
+            return {}
+        name = get_embedder(target, self.settings.embed_model, self.settings.embed_batch_size).name
+        return {"default_model": name, "rebuild_command": "execbot ingest --rebuild"}
 
     # -- stats --------------------------------------------------------------------------------
 
@@ -262,6 +307,7 @@ class Index:
             "first": (f := from_epoch(first)) and f.isoformat(),
             "last": (la := from_epoch(last)) and la.isoformat(),
             "embed_model": await self.built_with(),
+            **self.model_advice(await self.built_with()),
         }
 
 
@@ -303,16 +349,15 @@ class BatchWriter:
     async def add(self, docs: Sequence[Doc]) -> None:
         ix, store = self.index, self.index.store
         rows = ix._prepare(docs)
-        existing = await store.existing_hashes([r.uid for r in rows])
+        existing = await store.existing_states([r.uid for r in rows])
         prev = self._pending
+        in_flight: dict[str, Doc] = {}
         if prev:  # rows of the batch in flight are not committed yet: count them as stored
             here = {r.uid for r in rows}
-            existing.update({r.uid: (r.row_hash, "") for r in prev.rows if r.uid in here})
-        # A partial copy (a feed item) of a stored post adds nothing: the stored copy is fuller.
-        changed = [
-            r for r in rows
-            if existing.get(r.uid, ("",))[0] != r.row_hash and not (r.doc.partial and r.uid in existing)
-        ]
+            in_flight = {r.uid: r.doc for r in prev.rows if r.uid in here}
+            existing.update({r.uid: StoredState(r.row_hash, "", r.doc.truncated) for r in prev.rows if r.uid in here})
+        rows = await self._merge_with_stored(rows, existing, in_flight)
+        changed = [r for r in rows if r.uid not in existing or existing[r.uid].row_hash != r.row_hash]
         self.result.unchanged += len(rows) - len(changed)
         self.result.added += sum(1 for r in changed if r.uid not in existing)
         self.result.updated += sum(1 for r in changed if r.uid in existing)
@@ -331,6 +376,22 @@ class BatchWriter:
         self._pending = _Pending(changed, known, todo, from_previous, encoding)
         if self.progress:
             self.progress(len(rows))
+
+    async def _merge_with_stored(
+        self, rows: list[DocRow], existing: dict[str, StoredState], in_flight: dict[str, Doc]
+    ) -> list[DocRow]:
+        """A feed copy (partial) or a cut one (truncated) of a stored post, or any copy of a stored cut post,
+        is merged with the stored copy (merge_copies); other copies replace it whole."""
+        def needs(r: DocRow) -> bool:
+            return r.uid in existing and (r.doc.partial or r.doc.truncated or existing[r.uid].truncated)
+
+        wanted = [r.uid for r in rows if needs(r)]
+        if not wanted:
+            return rows
+        stored = dict(in_flight)
+        stored.update(await self.index.store.stored_docs([u for u in wanted if u not in in_flight]))
+        return [_doc_row(r.uid, merge_copies(r.doc, stored[r.uid])) if r.uid in stored and needs(r) else r
+                for r in rows]
 
     async def flush(self) -> None:
         p, self._pending = self._pending, None

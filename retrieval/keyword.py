@@ -7,9 +7,10 @@ query's IDF weight.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
+from retrieval.crosslang import Expansion, Lexicon, candidates, select
 from retrieval.store import Store
 from retrieval.text import fts_match, is_cjk
 
@@ -18,7 +19,9 @@ from retrieval.text import fts_match, is_cjk
 class KeywordHit:
     uid: str
     bm25: float  # lower is better (SQLite's convention)
-    matched: frozenset[str]  # the query terms the doc holds
+    matched: frozenset[str]  # the query terms the doc holds, itself or through a translation
+    # Terms matched only through a translation, with its confidence (a term not here counts fully).
+    confidence: dict[str, float] = field(default_factory=dict)
 
 
 def _where(executive: str | None, since: int | None, until: int | None, kind: str | None) -> tuple[str, list]:
@@ -48,21 +51,56 @@ LARGE_INDEX = 20_000
 async def keyword_search(
     store: Store, terms: list[str], *, k: int = 50, executive: str | None = None,
     since: int | None = None, until: int | None = None, kind: str | None = None,
-    weights: dict[str, float] | None = None,
+    weights: dict[str, float] | None = None, expansions: Sequence[Expansion] = (),
 ) -> list[KeywordHit]:
-    """bm25 ranking. With `weights` (from term_weights) a large index skips its most common terms."""
+    """bm25 ranking. With `weights` (from term_weights) a large index skips its most common terms.
+    `expansions` (from `expand`) are translations matched as phrases beside the terms themselves."""
     if not terms:
         return []
     wanted = set(terms)
     if weights is not None:
         terms = await _selective(store, terms, weights)
+    phrases = [" ".join(e.tokens) for e in expansions]
     where, params = _where(executive, since, until, kind)
     rows = await store.fetchall(
         "SELECT d.uid, bm25(docs_fts), docs_fts.tokens FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid "
         f"WHERE docs_fts MATCH ?{where} ORDER BY bm25(docs_fts) LIMIT ?",
-        [fts_match(terms), *params, k],
+        [fts_match(list(dict.fromkeys([*terms, *phrases]))), *params, k],
     )
-    return [KeywordHit(uid, float(score), frozenset(wanted & set(toks.split()))) for uid, score, toks in rows]
+    return [_hit(uid, float(score), toks, wanted, expansions) for uid, score, toks in rows]
+
+
+def _hit(uid: str, score: float, toks: str, wanted: set[str], expansions: Sequence[Expansion]) -> KeywordHit:
+    held = set(toks.split())
+    direct = wanted & held
+    conf: dict[str, float] = {}
+    if expansions:
+        padded = f" {toks} "
+        for e in expansions:
+            if e.term not in direct and e.confidence > conf.get(e.term, 0.0) and f" {' '.join(e.tokens)} " in padded:
+                conf[e.term] = e.confidence
+    return KeywordHit(uid, score, frozenset(direct | set(conf)), {t: c for t, c in conf.items() if c < 1.0})
+
+
+async def expand(store: Store, lexicon: Lexicon, text: str, terms: Sequence[str]) -> list[Expansion]:
+    """Translations of the question's terms (English <-> Chinese) that this index can match: a
+    dictionary candidate survives only if its words occur in some doc (FTS5's vocabulary)."""
+    wanted = set(terms)
+    cands = [e for e in candidates(lexicon, text) if e.term in wanted and e.tokens != (e.term,)]
+    if not cands:
+        return []
+    df = await document_frequencies(store, {t for e in cands for t in e.tokens})
+    return select(cands, df)
+
+
+async def document_frequencies(store: Store, terms: Iterable[str]) -> dict[str, int]:
+    terms = list(terms)
+    out: dict[str, int] = {}
+    for i in range(0, len(terms), 900):  # SQLite's bound-parameter limit
+        chunk = terms[i : i + 900]
+        out.update(await store.fetchall(
+            f"SELECT term, doc FROM docs_fts_vocab WHERE term IN ({','.join('?' * len(chunk))})", chunk))
+    return out
 
 
 async def _selective(store: Store, terms: list[str], weights: dict[str, float]) -> list[str]:
@@ -86,8 +124,7 @@ async def term_weights(store: Store, terms: Sequence[str], unseen_bigram_weight:
     """
     if not terms:
         return {}
-    marks = ",".join("?" * len(terms))
-    df = dict(await store.fetchall(f"SELECT term, doc FROM docs_fts_vocab WHERE term IN ({marks})", list(terms)))
+    df = await document_frequencies(store, terms)
     n = (await store.scalar("SELECT MAX(id) FROM docs")) or 1  # ~ the number of docs; enough for IDF
     out = {}
     for t in terms:
@@ -97,7 +134,19 @@ async def term_weights(store: Store, terms: Sequence[str], unseen_bigram_weight:
     return {t: w for t, w in out.items() if w > 0}
 
 
+async def idf_weights(store: Store, terms: Sequence[str]) -> tuple[dict[str, float], frozenset[str]]:
+    """(IDF of each term, the Chinese bigrams among them that occur in no document). How much an
+    unseen bigram still weighs is a cut-off (`Cutoffs.unseen_bigram`), applied by `gate_weights`."""
+    raw = await term_weights(store, terms, unseen_bigram_weight=1.0)
+    df = await document_frequencies(store, raw)
+    return raw, frozenset(t for t in raw if df.get(t, 0) == 0 and is_cjk(t[0]))
+
+
+def gate_weights(weights: dict[str, float], unseen: frozenset[str], unseen_bigram: float) -> dict[str, float]:
+    return {t: w * unseen_bigram if t in unseen else w for t, w in weights.items()}
+
+
 def keyword_relevance(hit: KeywordHit, weights: dict[str, float]) -> float:
     """Share of the query's IDF weight that the hit's matched terms carry (0..1)."""
     total = sum(weights.values())
-    return sum(weights.get(t, 0.0) for t in hit.matched) / total if total else 0.0
+    return sum(weights.get(t, 0.0) * hit.confidence.get(t, 1.0) for t in hit.matched) / total if total else 0.0

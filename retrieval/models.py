@@ -47,6 +47,8 @@ class Doc:
     source_path: str = ""
     digest_id: str = ""  # for kind == "digest": the source_id of the whole digest document
     partial: bool = False  # from a source without counts (a feed): never replaces a fuller copy
+    truncated: bool = False  # the text is cut short: never replaces a full text, always replaced by one
+    pics: list[str] = field(default_factory=list)  # picture URLs
 
     @property
     def engagement(self) -> int:
@@ -88,6 +90,7 @@ class Hit:
     title: str = ""
     uid: str = ""  # internal stable id (vector id)
     folded: list[str] = field(default_factory=list)  # ids of near-duplicates folded into this hit
+    pics: list[str] = field(default_factory=list)  # picture URLs of the post
 
     @property
     def engagement(self) -> int:
@@ -105,4 +108,5 @@ class Hit:
             "shares": self.shares,
             "comments": self.comments,
             "score": round(self.score, 6),
+            **({"pics": self.pics} if self.pics else {}),  # only when known: the shape stays as it was
         }

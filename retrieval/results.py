@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -32,10 +32,12 @@ class SearchResult:
     hits: list[Hit]
     # Set when the period holds no posts at all: names the most recent period that has some.
     notice: str = ""
+    # Translations the keyword side matched for the terms ("deliveries" -> 交付), as searched.
+    also: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"query": self.query, "filters": self.filters.to_json(), "hits": [h.to_json() for h in self.hits],
-                "notice": self.notice or None}
+                "notice": self.notice or None, "also_searched": self.also}
 
 
 @dataclass

@@ -14,7 +14,8 @@ import aiosqlite
 
 from retrieval.models import Digest, Doc, Executive, Hit
 
-SCHEMA_VERSION = 1
+# 2: docs.pics and docs.truncated (added in place to a version-1 database when it is opened).
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,6 +40,8 @@ CREATE TABLE IF NOT EXISTS docs (
     raw TEXT NOT NULL DEFAULT '{}',
     source_path TEXT NOT NULL DEFAULT '',
     updated_at INTEGER NOT NULL,
+    pics TEXT NOT NULL DEFAULT '[]',
+    truncated INTEGER NOT NULL DEFAULT 0,
     UNIQUE (platform, executive, source_id)
 );
 CREATE INDEX IF NOT EXISTS docs_exec_time ON docs (executive, published_at);
@@ -69,7 +72,14 @@ CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts_vocab USING fts5vocab(docs_fts, 'row
 
 DOC_COLUMNS = (
     "uid, platform, executive, source_id, kind, digest_uid, text, title, url, author_name, published_at, "
-    "likes, shares, comments, content_hash, row_hash, raw, source_path, updated_at"
+    "likes, shares, comments, content_hash, row_hash, raw, source_path, updated_at, pics, truncated"
+)
+# Columns added after version 1, with their definitions: an older database gets them on open.
+_ADDED_COLUMNS = {"pics": "TEXT NOT NULL DEFAULT '[]'", "truncated": "INTEGER NOT NULL DEFAULT 0"}
+# What a stored copy needs to be merged with a new one (retrieval.index.merge_copies).
+_STORED_DOC_COLUMNS = (
+    "uid, platform, executive, source_id, kind, digest_uid, text, title, url, author_name, published_at, "
+    "likes, shares, comments, raw, source_path, pics, truncated"
 )
 
 
@@ -79,6 +89,26 @@ def to_epoch(dt: datetime | None) -> int | None:
 
 def from_epoch(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """What the write path needs to know about a stored doc before deciding to replace it."""
+
+    row_hash: str
+    content_hash: str
+    truncated: bool
+
+
+def _stored_doc(row: Sequence[Any]) -> Doc:
+    (_, platform, executive, source_id, kind, digest_uid, text, title, url, author_name, published_at,
+     likes, shares, comments, raw, source_path, pics, truncated) = row
+    return Doc(
+        platform=platform, executive=executive, source_id=source_id, text=text, kind=kind,
+        published_at=from_epoch(published_at), title=title, url=url, author_name=author_name, likes=likes,
+        shares=shares, comments=comments, raw=json.loads(raw), source_path=source_path, digest_id=digest_uid,
+        truncated=bool(truncated), pics=json.loads(pics),
+    )
 
 
 @dataclass
@@ -122,8 +152,9 @@ class Store:
             await self.db.execute("PRAGMA journal_mode=WAL")
             await self.db.execute("PRAGMA synchronous=NORMAL")
             await self.db.executescript(SCHEMA)
+            await self._migrate()
             await self.db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
             await self.db.commit()
         except BaseException:
@@ -131,6 +162,14 @@ class Store:
             await self.close()
             raise
         return self
+
+    async def _migrate(self) -> None:
+        """Add the columns a version-1 database lacks (CREATE TABLE IF NOT EXISTS leaves it as it was)."""
+        async with self.conn.execute("PRAGMA table_info(docs)") as cur:
+            have = {row[1] for row in await cur.fetchall()}
+        for name, definition in _ADDED_COLUMNS.items():
+            if name not in have:
+                await self.conn.execute(f"ALTER TABLE docs ADD COLUMN {name} {definition}")
 
     async def close(self) -> None:
         if self.db is not None:
@@ -185,15 +224,26 @@ class Store:
 
     # -- docs ---------------------------------------------------------------------------------
 
-    async def existing_hashes(self, uids: Sequence[str]) -> dict[str, tuple[str, str]]:
-        """uid -> (row_hash, content_hash) for the uids already stored."""
-        out: dict[str, tuple[str, str]] = {}
+    async def existing_states(self, uids: Sequence[str]) -> dict[str, StoredState]:
+        """uid -> StoredState for the uids already stored."""
+        out: dict[str, StoredState] = {}
         for i in range(0, len(uids), 900):  # SQLite's bound-parameter limit
             chunk = list(uids[i : i + 900])
-            q = f"SELECT uid, row_hash, content_hash FROM docs WHERE uid IN ({','.join('?' * len(chunk))})"
+            q = f"SELECT uid, row_hash, content_hash, truncated FROM docs WHERE uid IN ({','.join('?' * len(chunk))})"
             async with self.conn.execute(q, chunk) as cur:
-                for uid, row_hash, chash in await cur.fetchall():
-                    out[uid] = (row_hash, chash)
+                for uid, row_hash, chash, truncated in await cur.fetchall():
+                    out[uid] = StoredState(row_hash, chash, bool(truncated))
+        return out
+
+    async def stored_docs(self, uids: Sequence[str]) -> dict[str, Doc]:
+        """uid -> the stored Doc (text, counts, pictures, flags) for the uids already stored."""
+        out: dict[str, Doc] = {}
+        for i in range(0, len(uids), 900):
+            chunk = list(uids[i : i + 900])
+            q = f"SELECT {_STORED_DOC_COLUMNS} FROM docs WHERE uid IN ({','.join('?' * len(chunk))})"
+            async with self.conn.execute(q, chunk) as cur:
+                for row in await cur.fetchall():
+                    out[row[0]] = _stored_doc(row)
         return out
 
     async def upsert_docs(self, rows: Iterable[DocRow], now: int) -> None:
@@ -207,16 +257,17 @@ class Store:
             (r.uid, r.doc.platform, r.doc.executive, r.doc.source_id, r.doc.kind, r.doc.digest_id, r.doc.text,
              r.doc.title, r.doc.url, r.doc.author_name, to_epoch(r.doc.published_at), r.doc.likes, r.doc.shares,
              r.doc.comments, r.content_hash, r.row_hash, json.dumps(r.doc.raw, ensure_ascii=False, default=str),
-             r.doc.source_path, now)
+             r.doc.source_path, now, json.dumps(r.doc.pics, ensure_ascii=False), int(r.doc.truncated))
             for r in rows
         ]
         await self.conn.executemany(
-            f"INSERT INTO docs ({DOC_COLUMNS}) VALUES ({','.join('?' * 19)}) "
+            f"INSERT INTO docs ({DOC_COLUMNS}) VALUES ({','.join('?' * 21)}) "
             "ON CONFLICT(uid) DO UPDATE SET text=excluded.text, title=excluded.title, url=excluded.url, "
             "author_name=excluded.author_name, published_at=excluded.published_at, likes=excluded.likes, "
             "shares=excluded.shares, comments=excluded.comments, content_hash=excluded.content_hash, "
             "row_hash=excluded.row_hash, raw=excluded.raw, source_path=excluded.source_path, "
-            "digest_uid=excluded.digest_uid, updated_at=excluded.updated_at",
+            "digest_uid=excluded.digest_uid, updated_at=excluded.updated_at, pics=excluded.pics, "
+            "truncated=excluded.truncated",
             params,
         )
         ids: dict[str, int] = {}

@@ -25,6 +25,39 @@ ZH_STOP_BIGRAMS = frozenset(
 )
 
 
+# What a Weibo client writes when a post has no words of its own (a bare repost, a picture).
+_CONTENT_FREE_PHRASES = re.compile(
+    r"转发微博|轉發微博|分享图片|分享圖片|分享视频|分享視頻|分享链接|网页链接|網頁鏈接|repost|retweet|"
+    r"\[(?:无文字|生日动态|图片|视频)\]|\bRT\b", re.I)
+_NOISE = re.compile(r"#[^#\n]{1,40}#|#\w+|https?://\S+|www\.\S+|@[\w\-\u4e00-\u9fff]+|//@[^:：]*[:：]?")
+MIN_CONTENT_CHARS = 4
+
+
+# Where a repost's quoted text starts ("// 转发 @小米公司: ...", "//@user: ..."): others' words, context only.
+_QUOTE = re.compile(r"//\s*(?:转发\s*)?@")
+
+
+def content_chars(text: str) -> int:
+    """Letters and digits of the author's own words once links, @mentions, hashtags and repost
+    boilerplate are gone."""
+    own = _QUOTE.split(text, maxsplit=1)[0]
+    rest = _CONTENT_FREE_PHRASES.sub(" ", _NOISE.sub(" ", own))
+    return sum(ch.isalnum() for ch in rest)
+
+
+def is_content_free(text: str) -> bool:
+    """转发微博, 分享图片, a bare link, @mentions alone, a hashtag alone: findable (by top), never an answer."""
+    return content_chars(text) < MIN_CONTENT_CHARS
+
+
+def language(text: str) -> str:
+    """'zh' when more than 30% of the letters are CJK characters, else 'en'. One rule for questions
+    and posts, so that the relevance gate's language pairs mean the same thing on both sides."""
+    cjk = sum(1 for c in text if is_cjk(c))
+    latin = sum(1 for c in text if c.isascii() and c.isalpha())
+    return "zh" if cjk and cjk / (cjk + latin) > 0.3 else "en"
+
+
 def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
-from ingest.formats import digest, generic, rss, weibo_crawler, weibospider, x_archive
+from ingest.formats import digest, generic, rss, weibo_api, weibo_crawler, weibospider, x_archive
 from ingest.formats.base import FormatError, Issue, Record
 from ingest.formats.detect import HEAD_BYTES, Sniff, detect, is_skippable_name, read_head, sniff
 
-FORMATS = ("weibo-crawler", "weibospider", "rss", "x-archive", "csv", "json", "digest")
+FORMATS = ("weibo-crawler", "weibospider", "weibo-api", "rss", "x-archive", "csv", "json", "digest")
 MAP_FIELDS = generic.MAP_FIELDS
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
 _ACCEPTS = {
     "weibo-crawler": ("json", "csv"),
     "weibospider": ("json", "csv"),
+    "weibo-api": ("json",),
     "rss": ("feed",),
     "x-archive": ("js", "json"),
     "csv": ("csv", "text", "unknown"),
@@ -45,6 +46,7 @@ _ACCEPTS = {
 _WHAT = {
     "weibo-crawler": 'weibo-crawler output (JSON with a "weibo" list, or CSV with 正文/bid columns)',
     "weibospider": 'weiboSpider output (JSON with a "weibo" list, or CSV with 微博id/微博正文 columns)',
+    "weibo-api": "raw Weibo API pages (JSON with data.cards or data.list of posts)",
     "rss": "an RSS/Atom feed",
     "x-archive": "an X archive tweets.js file",
     "csv": "a CSV file",
@@ -83,6 +85,8 @@ def _records(
             yield from weibo_crawler.parse(fp, source, path)
         elif fmt == "weibospider":
             yield from weibospider.parse(fp, source, path)
+        elif fmt == "weibo-api":
+            yield from weibo_api.parse(fp, source)
         elif fmt == "rss":
             yield from rss.parse(fp, source)
         elif fmt == "x-archive":

@@ -29,6 +29,10 @@ class Record:
     # The source has no engagement counts and a lossy text (feeds): it never overwrites a fuller
     # copy of the same post from a crawler.
     partial: bool = False
+    # The text is cut short (Weibo's isLongText without the long text): a later full copy replaces it,
+    # and it never replaces a full copy's text.
+    truncated: bool = False
+    pics: list[str] = field(default_factory=list)  # picture URLs of the post itself (not emoji, not a repost's)
     # Digest documents only:
     is_digest: bool = False
     period_start: datetime | None = None  # UTC-aware, inclusive

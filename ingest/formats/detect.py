@@ -28,6 +28,10 @@ _JSON_START_RE = re.compile(r'^(?:\[\s*(?:[{\["\]\d-]|true|false|null)|\{\s*["}]
 _FEED_RE = re.compile(r"<(?:rss|feed|rdf:rdf)[\s>]", re.I)
 _CRAWLER_KEYS = ('"bid"', '"attitudes_count"', '"reposts_count"', '"comments_count"')
 _SPIDER_KEYS = ('"up_num"', '"publish_time"', '"retweet_num"', '"comment_num"')
+# Raw Weibo API pages: getIndex cards ("mblog", "card_type"), mymblog items ("mblogid"), or a page envelope.
+_API_KEYS_RE = re.compile(r'"(?:mblog"\s*:\s*\{|mblogid"\s*:|card_type"\s*:)')
+_API_PAGE_RE = re.compile(r'"ok"\s*:\s*-?\d')
+_API_LIST_RE = re.compile(r'"(?:cards|list)"\s*:\s*\[')
 _ALL_ALIASES = frozenset(a for names in ALIASES.values() for a in names)
 
 
@@ -97,6 +101,8 @@ def sniff(head: bytes, name: str) -> Sniff:
             if any(k in text for k in _SPIDER_KEYS) and not any(k in text for k in _CRAWLER_KEYS[:2]):
                 return Sniff("weibospider", "json")
             return Sniff("weibo-crawler", "json")
+        if _API_KEYS_RE.search(text) or (_API_PAGE_RE.search(text) and _API_LIST_RE.search(text)):
+            return Sniff("weibo-api", "json")
         return Sniff("json", "json")
     if ext in JSON_EXTS:
         raise FormatError(f"unknown format: {name}: not valid JSON (starts with {text[:20]!r})")

@@ -192,10 +192,10 @@ def csv_table(
             rows.expected = len(header)
             yield line, header, "header"
             continue
-        if len(row) > len(header):
-            yield line, None, f"{len(row)} fields, the header has {len(header)}"
+        if len(row) != len(header):  # a cut or shifted row: its cells would land in the wrong columns
+            fields = "1 field" if len(row) == 1 else f"{len(row)} fields"
+            yield line, None, f"{fields}, the header has {len(header)}"
             continue
-        row = row + [""] * (len(header) - len(row))  # short rows: trailing empty columns left out
         yield line, dict(zip(header, row, strict=True)), ""
     if header is None:
         raise FormatError(f"{source}: no CSV header")

@@ -15,7 +15,7 @@ import feedparser
 
 from ingest.formats.base import FormatError, Issue, Record
 from ingest.formats.generic import WEIBO_POST_RE, _RecordError, guarded
-from ingest.normalize import clean_text, html_to_text, parse_time
+from ingest.normalize import clean_text, html_text_and_pics, html_to_text, parse_time, text_placeholder
 
 
 def _entry_time(entry: Any) -> datetime | None:
@@ -43,7 +43,8 @@ def _record(entry: Any, feed: Any, source: str, n: int) -> Record:
     link = str(entry.get("link") or "").strip()
     guid = str(entry.get("id") or "").strip()
     title = clean_text(html_to_text(str(entry.get("title") or "")))
-    text = html_to_text(_entry_html(entry)) or title
+    text, pics = html_text_and_pics(_entry_html(entry))
+    text = text or title or text_placeholder(bool(pics))
     if not text:
         raise _RecordError("missing text")
     author = clean_text(str(entry.get("author") or feed.get("author") or feed.get("title") or ""))
@@ -76,6 +77,7 @@ def _record(entry: Any, feed: Any, source: str, n: int) -> Record:
         source=source,
         line=n,
         partial=True,  # feeds carry no engagement counts and re-render the text from HTML
+        pics=pics,
     )
 
 

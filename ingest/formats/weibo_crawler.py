@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from ingest.formats.base import FormatError, Issue, Record
 from ingest.formats.generic import _RecordError, csv_table, decode_all, guarded
-from ingest.normalize import BEIJING, clean_text, is_blank, parse_count, parse_time
+from ingest.normalize import BEIJING, clean_text, is_blank, parse_count, parse_time, split_urls
 
 # CSV header -> JSON key. Reposts add 是否原创/源用户id/源用户昵称 and 源微博<header> columns.
 CSV_COLUMNS = {
@@ -66,7 +66,7 @@ def _time(post: dict[str, Any]) -> Any:
 
 def _placeholder(post: dict[str, Any]) -> str:
     """Text for a post with none (photo-only, a birthday card): the post still exists, its
-    engagement still counts, so it is kept under a label of what it carries."""
+    engagement still counts, so it is kept under a label of what it carries. "" when it carries nothing."""
     parts = []
     if not is_blank(post.get("pics")):
         parts.append("[图片]")
@@ -74,7 +74,7 @@ def _placeholder(post: dict[str, Any]) -> str:
         parts.append("[视频]")
     if not is_blank(post.get("article_url")):
         parts.append(f"[文章] {str(post['article_url']).strip()}")
-    if not parts:
+    if not parts and not is_blank(_time(post)):  # a dated post, text deleted or never written
         kind = "" if is_blank(post.get("source")) else str(post["source"]).strip()
         parts.append(f"[{kind or '无文字'}]")
     return " ".join(parts)
@@ -105,6 +105,8 @@ def post_record(
         who = "" if is_blank(retweet.get("screen_name")) else str(retweet["screen_name"]).strip()
         text = f"{text}\n\n// 转发 @{who}: {clean_text(str(retweet['text']))}".lstrip()
     text = text or _placeholder(post)
+    if not text:  # no text, no media and no date: a broken row, not a post
+        raise _RecordError("no text, media or date")
 
     when = _time(post)
     published = parse_time(when, BEIJING)
@@ -132,6 +134,7 @@ def post_record(
         raw=raw if raw is not None else post,
         source=source,
         line=line,
+        pics=split_urls(post.get("pics")),
     )
 
 

@@ -13,7 +13,15 @@ from typing import IO, Any
 from ingest.formats.base import FormatError, Issue, Record
 from ingest.formats.generic import _RecordError, csv_table, guarded
 from ingest.formats.weibo_crawler import is_json, layout_user, parse_user_json, post_url
-from ingest.normalize import BEIJING, clean_text, is_blank, parse_count, parse_time
+from ingest.normalize import (
+    BEIJING,
+    clean_text,
+    is_blank,
+    parse_count,
+    parse_time,
+    split_urls,
+    text_placeholder,
+)
 
 # weiboSpider's CsvWriter headers; the two repost columns only appear when it crawled reposts.
 CSV_COLUMNS = {
@@ -40,7 +48,10 @@ def post_record(
     pid = "" if is_blank(post.get("id")) else str(post["id"]).strip()
     if not pid:
         raise _RecordError("missing id")
+    pics = split_urls(post.get("original_pictures"))
     text = "" if is_blank(post.get("content")) else clean_text(str(post["content"]))
+    # A picture or video post without words is still a post; without either it is a broken record.
+    text = text or text_placeholder(bool(pics), not is_blank(post.get("video_url")))
     if not text:
         raise _RecordError("missing text")
     when = post.get("publish_time")
@@ -65,6 +76,7 @@ def post_record(
         raw=raw if raw is not None else post,
         source=source,
         line=line,
+        pics=pics,
     )
 
 

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from ingest.formats.base import FormatError, Issue, Record
 from ingest.formats.generic import _RecordError, decode_all, guarded
-from ingest.normalize import clean_text, parse_count, parse_time
+from ingest.normalize import clean_text, parse_count, parse_time, text_placeholder
 
 YTD_RE = re.compile(r"^\s*window\.YTD\.([A-Za-z0-9_]+)\.part(\d+)\s*=\s*")
 _ASSIGN_RE = re.compile(r"^\s*window\.[A-Za-z0-9_.]+\s*=\s*")
@@ -76,6 +76,19 @@ def _notes(path: Path | None, source: str) -> tuple[dict[datetime, list[str]], I
     return notes, None
 
 
+def _photos(tweet: dict[str, Any]) -> list[str]:
+    """Photo URLs from entities / extended_entities media (a video's media_url_https is only its poster)."""
+    urls: list[str] = []
+    for key in ("extended_entities", "entities"):
+        block = tweet.get(key)
+        media = block.get("media") if isinstance(block, dict) else None
+        for m in media if isinstance(media, list) else ():
+            url = m.get("media_url_https") if isinstance(m, dict) else None
+            if isinstance(url, str) and url.startswith("https://") and m.get("type", "photo") == "photo":
+                urls.append(url)
+    return list(dict.fromkeys(urls))
+
+
 def _record(
     item: Any, n: int, source: str, handle: str, display: str, notes: dict[datetime, list[str]]
 ) -> Record:
@@ -92,7 +105,8 @@ def _record(
     text = str(tweet.get("full_text") or tweet.get("text") or "")
     if published is not None and notes.get(published):
         text = notes[published].pop(0)  # the note's full text replaces the truncated one
-    text = clean_text(text)
+    pics = _photos(tweet)
+    text = clean_text(text) or text_placeholder(bool(pics))
     if not text:
         raise _RecordError("missing text")
     try:
@@ -113,6 +127,7 @@ def _record(
         raw=tweet,
         source=source,
         line=n,
+        pics=pics,
     )
 
 

@@ -33,16 +33,18 @@ def test_eval_smoke(tmp_path: Path) -> None:
     assert (tmp_path / "eval.md").read_text(encoding="utf-8").startswith("# Retrieval quality")
     assert report["smoke"] is True and report["n_questions"] > 0
     (backend,) = report["backends"]
-    assert backend["backend"] == "minilm"
+    assert backend["backend"] == "usem3"  # the default
     for key in ("shipped_cutoffs", "tuned_cutoffs", "metrics", "sweep", "questions", "replay_matches_engine"):
         assert key in backend
     done, total = backend["replay_matches_engine"].split("/")
-    assert done == total  # the offline replay of hybrid is what Engine._hybrid returns
-    sample = backend["metrics"]["shipped"]["sample"]
+    assert done == total  # what the eval scores is what Engine.search returns
+    every = backend["metrics"]["shipped"]["all"]["all"]
     for mode in ("keyword", "vector", "hybrid"):
-        for metric in ("hit@1", "hit@5", "mrr@10", "ndcg@10", "none_correct", "false_none", "objective"):
-            assert metric in sample[mode]
-    assert {"kw_weight", "min_similarity", "min_similarity_zh"} <= set(backend["tuned_cutoffs"])
+        for metric in ("hit@1", "hit@5", "p@5", "mrr@10", "ndcg@10", "none_correct", "false_none", "objective"):
+            assert metric in every[mode]
+    assert {"tune", "test"} <= set(backend["metrics"]["tuned"])
+    assert {"keyword", "unseen_bigram", "sim"} <= set(backend["tuned_cutoffs"])
+    assert set(backend["tuned_cutoffs"]["sim"]) == {"en-en", "en-zh", "zh-en", "zh-zh"}
 
 
 def test_perf_smoke(tmp_path: Path) -> None:

@@ -176,3 +176,64 @@ def test_ingest_accepts_a_feed_url(data_dir, capsys):
 
 def test_sample_folder_exists():
     assert (SAMPLE / "weibo").is_dir() and Path(SAMPLE / "README.md").read_text(encoding="utf-8")
+
+
+CRAWLER_CSV_HEADER = ("id,bid,正文,头条文章url,原始图片url,视频url,Live Photo视频url,位置,日期,工具,点赞数,评论数,转发数,"
+                      "话题,@用户,完整日期,是否编辑过,编辑次数")
+
+
+def test_crawler_csv_row_with_one_cell_is_an_error_not_a_post(data_dir, tmp_path, capsys):
+    f = tmp_path / "weibo" / "雷军" / "1749127163.csv"
+    f.parent.mkdir(parents=True)
+    good = "51712345678901{n}\t,PqYU7ma{n},第{n}条微博,,,,,,2025-05-3{n}T10:00:00,Xiaomi,1,2,3,,,,False,0"
+    rows = [CRAWLER_CSV_HEADER, good.format(n=0), "bad-row-with-too-few-columns", good.format(n=1),
+            good.format(n=2).replace("2025-05-32", "2025-06-01")]
+    f.write_bytes(("\n".join(rows) + "\n").encode("utf-8-sig"))
+    code, rep = run(capsys, str(tmp_path / "weibo"))
+    assert code == 2
+    assert [(e["source"], e["line"]) for e in rep["errors"]] == [(str(f), 3)]
+    assert stats(capsys)["posts"] == 3
+    import sqlite3
+
+    ids = {r[0] for r in sqlite3.connect(data_dir / "execbot.sqlite3").execute("SELECT source_id FROM docs")}
+    assert "bad-row-with-too-few-columns" not in ids
+
+
+def _page(text: str, likes: int, long: bool) -> dict:
+    mblog = {"id": "5171234567890123", "bid": "PqYU7pg01", "created_at": "Sat May 31 20:15:00 +0800 2025",
+             "text": text, "isLongText": long, "attitudes_count": likes, "comments_count": 5, "reposts_count": 6,
+             "user": {"id": 1749127163, "screen_name": "雷军"},
+             "pics": [{"large": {"url": "https://wx1.sinaimg.cn/large/a.jpg"}}]}
+    return {"ok": 1, "data": {"cards": [{"card_type": 9, "mblog": mblog}]}}
+
+
+def test_same_post_from_a_raw_page_and_from_weibo_crawler_is_one_post(data_dir, tmp_path, capsys):
+    import sqlite3
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    cut = '小米YU7第一批交付已经开始...<a href="/status/5171234567890123">全文</a>'
+    (pages / "p1.json").write_text(json.dumps(_page(cut, 900, True), ensure_ascii=False), encoding="utf-8")
+    (pages / "p2.jsonl").write_text(json.dumps({"ok": 0, "msg": "这里还没有内容"}, ensure_ascii=False) + "\n",
+                                    encoding="utf-8")
+    code, rep = run(capsys, str(pages))
+    assert code == 2 and rep["added"] == 1  # the ok: 0 page is reported
+    assert [e["source"].endswith("p2.jsonl") for e in rep["errors"]] == [True]
+
+    crawler = tmp_path / "weibo" / "雷军" / "1749127163.json"
+    crawler.parent.mkdir(parents=True)
+    full = "小米YU7第一批交付已经开始，感谢每一位等待的朋友。"
+    crawler.write_text(json.dumps({"user": {"id": "1749127163", "screen_name": "雷军"}, "weibo": [
+        {"id": 5171234567890123, "bid": "PqYU7pg01", "text": full, "created_at": "2025-05-31T20:15:00",
+         "attitudes_count": 1000, "comments_count": 7, "reposts_count": 8}]}, ensure_ascii=False), encoding="utf-8")
+    code, rep = run(capsys, str(crawler))
+    assert code == 0 and (rep["added"], rep["updated"]) == (0, 1)
+    db = sqlite3.connect(data_dir / "execbot.sqlite3")
+    assert db.execute("SELECT text, likes, truncated, pics FROM docs").fetchall() == [
+        (full, 1000, 0, '["https://wx1.sinaimg.cn/large/a.jpg"]')]  # one post: the full text, counts kept
+
+    (pages / "p1.json").write_text(json.dumps(_page(cut, 1200, True), ensure_ascii=False), encoding="utf-8")
+    code, rep = run(capsys, str(pages / "p1.json"))  # a later cut copy: newer counts, the text stays whole
+    assert code == 0 and rep["updated"] == 1 and rep["embedded"] == 0
+    assert db.execute("SELECT text, likes, truncated FROM docs").fetchall() == [(full, 1200, 0)]
+    assert stats(capsys)["posts"] == 1

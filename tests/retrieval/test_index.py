@@ -161,3 +161,80 @@ async def test_large_index_leaves_common_terms_out_of_the_match(index, monkeypat
     monkeypatch.setattr(kw_mod, "LARGE_INDEX", 5)  # now it counts as large
     hits = await keyword_search(index.store, terms, weights=weights)
     assert len(hits) == 1 and hits[0].matched == {"common", "rare"}  # the gate still sees both terms
+
+
+# -- copies of one post from several sources: cut texts, feeds, pictures --------------------------
+
+FULL_TEXT = "小米YU7将于七月量产，第一批用户已经提车，感谢每一位等待的朋友"
+CUT_TEXT = "小米YU7将于七月量产，第一批用户..."
+
+
+def copy(text: str = FULL_TEXT, likes: int = 0, *, partial: bool = False, truncated: bool = False,
+         pics: list[str] | None = None) -> Doc:
+    d = post("P1", text, 31, likes)
+    d.partial, d.truncated, d.pics = partial, truncated, list(pics or [])
+    return d
+
+
+async def stored(index) -> tuple:
+    return tuple((await index.store.fetchall(
+        "SELECT text, likes, truncated, pics FROM docs WHERE source_id = 'P1'"))[0])
+
+
+async def test_a_cut_copy_never_replaces_a_full_text_but_brings_its_counts(index):
+    await index.write_docs([copy(likes=100)])
+    res = await index.write_docs([copy(CUT_TEXT, likes=150, truncated=True)])
+    assert (res.updated, res.embedded) == (1, 0)
+    assert await stored(index) == (FULL_TEXT, 150, 0, "[]")
+    again = await index.write_docs([copy(CUT_TEXT, likes=150, truncated=True)])
+    assert again.unchanged == 1  # re-reading the same page changes nothing
+
+
+async def test_a_full_copy_always_replaces_a_cut_one(index):
+    await index.write_docs([copy(CUT_TEXT, likes=150, truncated=True)])
+    assert (await stored(index))[2] == 1
+    res = await index.write_docs([copy(likes=120)])
+    assert res.updated == 1
+    assert await stored(index) == (FULL_TEXT, 120, 0, "[]")
+
+
+async def test_a_feed_copy_replaces_a_cut_text_but_never_the_counts(index):
+    await index.write_docs([copy(CUT_TEXT, likes=150, truncated=True)])
+    res = await index.write_docs([copy(likes=0, partial=True)])
+    assert res.updated == 1
+    assert await stored(index) == (FULL_TEXT, 150, 0, "[]")
+    res = await index.write_docs([copy("feed text, re-rendered", likes=0, partial=True)])
+    assert res.unchanged == 1 and (await stored(index))[:2] == (FULL_TEXT, 150)  # a full text stays
+
+
+async def test_pictures_from_a_later_copy_update_the_row(index):
+    await index.write_docs([copy(likes=100)])
+    res = await index.write_docs([copy(likes=0, partial=True, pics=["https://wx1.sinaimg.cn/large/a.jpg"])])
+    assert (res.updated, res.embedded) == (1, 0)
+    assert await stored(index) == (FULL_TEXT, 100, 0, '["https://wx1.sinaimg.cn/large/a.jpg"]')
+
+
+async def test_copies_in_one_batch_merge_the_same_way(index):
+    res = await index.write_docs([copy(likes=100), copy(CUT_TEXT, likes=150, truncated=True),
+                                  copy(likes=0, partial=True)])
+    assert res.added == 1
+    assert await stored(index) == (FULL_TEXT, 150, 0, "[]")
+
+
+async def test_a_version_1_database_gets_the_new_columns_on_open(tmp_path):
+    from retrieval.store import SCHEMA_VERSION, Store
+
+    path = tmp_path / "old.sqlite3"
+    async with Store(path) as st:  # the same table as version 1 had: without pics and truncated
+        for col in ("pics", "truncated"):
+            await st.conn.execute(f"ALTER TABLE docs DROP COLUMN {col}")
+        await st.set_meta("schema_version", "1")
+    async with Store(path) as st:
+        cols = {r[1] for r in await st.fetchall("PRAGMA table_info(docs)")}
+        assert {"pics", "truncated"} <= cols
+        assert await st.get_meta("schema_version") == str(SCHEMA_VERSION) == "2"
+    ix = Index(settings_for(tmp_path / "data"), embedder=get_embedder("minilm"))
+    ix.store = Store(path)
+    async with ix:
+        res = await ix.write_docs([copy(likes=1, pics=["https://a.jpg"])])
+        assert res.added == 1 and await stored(ix) == (FULL_TEXT, 1, 0, '["https://a.jpg"]')

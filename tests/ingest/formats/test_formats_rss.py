@@ -75,6 +75,7 @@ def test_rsshub_weibo_feed(tmp_path: Path) -> None:
     assert first.raw["tags"] == ["小米YU7"]
     assert (first.likes, first.shares, first.comments) == (0, 0, 0)
     assert first.partial  # a crawler's fuller copy of the post must win over this one
+    assert first.pics == ["https://wx1.sinaimg.cn/large/a.jpg"] and second.pics == []
     assert second.author_name == "雷军的微博"  # no <author>: the feed title stands in
     assert second.line == 2
 

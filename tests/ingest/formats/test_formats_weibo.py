@@ -241,3 +241,40 @@ def test_forced_weibo_formats_reject_other_content(tmp_path: Path) -> None:
     spider.write_text(SPIDER_HEADER + "\n", encoding="utf-8")
     with pytest.raises(FormatError, match="not weibo-crawler CSV"):
         parse(spider, "weibo-crawler")
+
+
+def test_crawler_csv_row_with_too_few_cells_is_reported_not_stored(tmp_path: Path) -> None:
+    path = tmp_path / "weibo" / "雷军" / "1749127163.csv"
+    path.parent.mkdir(parents=True)
+    good = "51712345678901{n}\t,PqYU7ma{n},第{n}条,,,,,,2025-05-31T2{n}:00:00,Xiaomi,1,2,3,,,2025-05-31 2{n}:00:00,False,0"
+    rows = [CRAWLER_HEADER, good.format(n=1), good.format(n=2), "bad-row-with-too-few-columns", good.format(n=3)]
+    path.write_bytes(("\n".join(rows) + "\n").encode("utf-8-sig"))
+    recs, issues = split(parse(path))
+    assert [r.source_id for r in recs] == ["PqYU7ma1", "PqYU7ma2", "PqYU7ma3"]
+    assert [(i.source, i.line, i.error) for i in issues] == [(str(path), 4, "1 field, the header has 18")]
+
+
+def test_crawler_pictures_and_the_record_that_carries_nothing(tmp_path: Path) -> None:
+    pics = "https://wx1.sinaimg.cn/large/a.jpg,https://wx1.sinaimg.cn/large/b.jpg"
+    posts = [
+        crawler_post(bid="WithPics1", pics=pics),
+        crawler_post(bid="Nothing02", text="", source="", created_at="", full_created_at=""),
+        crawler_post(bid="OnlyDate3", text="", source=""),  # dated: a post whose words are gone
+    ]
+    recs, issues = split(parse(write_crawler_json(tmp_path, posts)))
+    assert [(r.source_id, r.pics) for r in recs] == [
+        ("WithPics1", ["https://wx1.sinaimg.cn/large/a.jpg", "https://wx1.sinaimg.cn/large/b.jpg"]),
+        ("OnlyDate3", []),
+    ]
+    assert recs[1].text == "[无文字]"
+    assert [(i.line, i.error) for i in issues] == [(2, "record 2: no text, media or date")]
+
+
+def test_weibospider_picture_post_without_words_is_a_post(tmp_path: Path) -> None:
+    doc = {"user": {"id": "1749127163", "nickname": "雷军"}, "weibo": [
+        {"id": "PqYU7pic1", "content": "无", "original_pictures": "https://wx1.sinaimg.cn/large/a.jpg",
+         "publish_time": "2025-05-31 20:15", "up_num": 1, "retweet_num": 0, "comment_num": 0}]}
+    path = tmp_path / "out.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    (rec,), issues = split(parse(path))
+    assert issues == [] and rec.text == "[图片]" and rec.pics == ["https://wx1.sinaimg.cn/large/a.jpg"]

@@ -135,3 +135,14 @@ def test_broken_tweets_js_is_a_format_error(tmp_path: Path) -> None:
     path.write_text('window.YTD.tweets.part0 = [ {"tweet": ')
     with pytest.raises(FormatError, match="invalid JSON after the window.YTD prefix"):
         parse(path)
+
+
+def test_photos_come_from_media_entities(tmp_path: Path) -> None:
+    t = tweet("9", "Launch https://t.co/x", "Sat Nov 09 12:14:18 +0000 2024")
+    photo = {"type": "photo", "media_url_https": "https://pbs.twimg.com/media/a.jpg"}
+    video = {"type": "video", "media_url_https": "https://pbs.twimg.com/ext_tw_video_thumb/v.jpg"}
+    t["tweet"]["entities"] = {"media": [photo]}
+    t["tweet"]["extended_entities"] = {"media": [photo, {**photo, "media_url_https": "https://pbs.twimg.com/media/b.jpg"},
+                                                 video]}
+    (rec,) = [r for r in parse(write_archive(tmp_path, [t])) if isinstance(r, Record)]
+    assert rec.pics == ["https://pbs.twimg.com/media/a.jpg", "https://pbs.twimg.com/media/b.jpg"]

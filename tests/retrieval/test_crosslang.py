@@ -1,0 +1,70 @@
+"""The dictionary side of cross-language keyword search (CC-CEDICT read both ways, plus the glossary)."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.crosslang import (
+    Expansion,
+    build_lexicon,
+    candidates,
+    executive_pairs,
+    forms,
+    gloss_key,
+    lemma,
+    read_glossary,
+    select,
+)
+from retrieval.registry import Registry
+
+
+@pytest.fixture(scope="module")
+def lex():
+    return build_lexicon([(["玄戒"], ["XRING"])])
+
+
+def test_lemma_and_forms_meet_the_dictionary_halfway():
+    assert lemma("deliveries") == "delivery" and lemma("tariffs") == "tariff" and lemma("bus") == "bus"
+    assert {"deliver", "delivered", "delivery"} <= set(forms("deliveries"))
+    assert gloss_key("to lower interest rates (economics)") == "lower interest rate"
+
+
+def test_english_words_find_their_chinese_translations(lex):
+    def zh(q: str) -> set[str]:
+        return {e.text for e in candidates(lex, q) if not e.text.isascii()}
+
+    assert {"交付", "交货"} <= zh("deliveries")
+    assert "芯片" in zh("chip")  # from the compound gloss "computer chip"
+    assert "关税" in zh("tariffs")
+    assert "玄戒" in zh("XRING")  # the glossary, not the dictionary
+
+
+def test_a_dictionary_phrase_wins_over_its_words(lex):
+    got = {e.text for e in candidates(lex, "world cup")}
+    assert "世界杯" in got and "世界" not in got and "杯" not in got
+
+
+def test_chinese_words_find_english_phrases_attached_to_their_bigrams(lex):
+    exps = [e for e in candidates(lex, "足球世界杯") if e.text == "World Cup"]
+    assert {e.term for e in exps} == {"世界", "界杯"}
+    assert all(e.tokens == ("world", "cup") for e in exps)
+    assert "football" in {e.text for e in candidates(lex, "足球")}
+
+
+def test_select_keeps_what_the_index_holds_and_the_best_few():
+    cands = [Expansion("deliveries", ("交付",), 0.7, "交付"), Expansion("deliveries", ("递送",), 0.9, "递送"),
+             Expansion("deliveries", ("分娩",), 0.2, "分娩"), Expansion("deliveries", ("delivered",), 0.9, "delivered")]
+    kept = select(cands, {"交付": 3, "分娩": 1, "delivered": 2})
+    texts = {e.text: e.confidence for e in kept}
+    assert "递送" not in texts  # no doc holds it
+    assert "分娩" not in texts  # far below the best translation the index holds
+    assert texts["交付"] == 1.0 and texts["delivered"] == 1.0  # best of its script: full confidence
+
+
+def test_glossary_file_and_executive_names(tmp_path):
+    p = tmp_path / "g.toml"
+    p.write_text('[[term]]\nzh = ["玄戒"]\nen = ["XRING", "Xring O1"]\n', encoding="utf-8")
+    assert read_glossary(p) == [(["玄戒"], ["XRING", "Xring O1"])]
+    assert read_glossary(tmp_path / "missing.toml") == []
+    pairs = executive_pairs(Registry.load())
+    assert any("雷军" in zh and "Lei Jun" in en for zh, en in pairs)

@@ -302,11 +302,11 @@ def sweep(cs: list[Collected], shipped, kw_grid: list[float], sim_grid: list[flo
             for pair in PAIRS:
                 scores = []
                 for s in sim_grid:
-                    trial = cut.with_sim(**{pair.replace("-", "_"): s})
+                    trial = cut.with_sim({pair: s})
                     scores.append(objective(cs, trial))
                     grid.append({"kw_weight": w, "unseen_bigram": ub, "pair": pair, "sim": s,
                                  "objective": round(scores[-1], 4)})
-                cut = cut.with_sim(**{pair.replace("-", "_"): _plateau_middle(sim_grid, scores)})
+                cut = cut.with_sim({pair: _plateau_middle(sim_grid, scores)})
         val = objective(cs, cut)
         if val > best_val + 1e-9 or (abs(val - best_val) < 1e-9 and abs(w - shipped.keyword) < abs(best.keyword - shipped.keyword)):
             best, best_val = cut, val

@@ -37,10 +37,9 @@ class Cutoffs:
     def similarity(self, question_lang: str, post_lang: str) -> float:
         return self.sim.get(f"{question_lang}-{post_lang}", 1.01)
 
-    def with_sim(self, **pairs: float) -> Cutoffs:
-        sim = dict(self.sim)
-        sim.update({k.replace("_", "-"): v for k, v in pairs.items()})
-        return Cutoffs(sim, self.keyword, self.unseen_bigram)
+    def with_sim(self, pairs: dict[str, float]) -> Cutoffs:
+        """These cut-offs with some pairs' vector cut-offs replaced ({"en-zh": 0.3})."""
+        return Cutoffs({**self.sim, **pairs}, self.keyword, self.unseen_bigram)
 
 
 def cutoffs_of(embedder: object) -> Cutoffs:

@@ -137,7 +137,7 @@ class Engine:
         """The backend's measured gate; EXECBOT_MIN_SIMILARITY replaces every vector cut-off."""
         cut = cutoffs_of(self.index.embedder)
         v = self.settings.min_similarity
-        return cut if v is None else cut.with_sim(**{p.replace("-", "_"): v for p in PAIRS})
+        return cut if v is None else cut.with_sim(dict.fromkeys(PAIRS, v))
 
     async def _empty_period_notice(self, f: Filters) -> str:
         """When the period holds no posts at all, say so and name the most recent period that has some."""

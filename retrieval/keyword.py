@@ -125,7 +125,11 @@ async def term_weights(store: Store, terms: Sequence[str], unseen_bigram_weight:
     if not terms:
         return {}
     df = await document_frequencies(store, terms)
-    n = (await store.scalar("SELECT MAX(id) FROM docs")) or 1  # ~ the number of docs; enough for IDF
+    # MAX(id) ~ the number of docs; enough for IDF.
+    return _idf(terms, df, (await store.scalar("SELECT MAX(id) FROM docs")) or 1, unseen_bigram_weight)
+
+
+def _idf(terms: Sequence[str], df: dict[str, int], n: int, unseen_bigram_weight: float) -> dict[str, float]:
     out = {}
     for t in terms:
         d = df.get(t, 0)
@@ -137,8 +141,10 @@ async def term_weights(store: Store, terms: Sequence[str], unseen_bigram_weight:
 async def idf_weights(store: Store, terms: Sequence[str]) -> tuple[dict[str, float], frozenset[str]]:
     """(IDF of each term, the Chinese bigrams among them that occur in no document). How much an
     unseen bigram still weighs is a cut-off (`Cutoffs.unseen_bigram`), applied by `gate_weights`."""
-    raw = await term_weights(store, terms, unseen_bigram_weight=1.0)
-    df = await document_frequencies(store, raw)
+    if not terms:
+        return {}, frozenset()
+    df = await document_frequencies(store, terms)
+    raw = _idf(terms, df, (await store.scalar("SELECT MAX(id) FROM docs")) or 1, unseen_bigram_weight=1.0)
     return raw, frozenset(t for t in raw if df.get(t, 0) == 0 and is_cjk(t[0]))
 
 

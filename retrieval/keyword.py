@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from retrieval.crosslang import Expansion, Lexicon, candidates, select
 from retrieval.store import Store
-from retrieval.text import fts_match, is_cjk
+from retrieval.text import fts_match, is_cjk, tokens
 
 
 @dataclass
@@ -48,37 +48,42 @@ COMMON_SHARE = 0.2
 LARGE_INDEX = 20_000
 
 
+def phrase(term: str) -> tuple[str, ...]:
+    """A search term as the index tokens it must match in a row: 读书笔记 -> (读书, 书笔, 笔记)."""
+    return tuple(tokens(term))
+
+
 async def keyword_search(
     store: Store, terms: list[str], *, k: int = 50, executive: str | None = None,
     since: int | None = None, until: int | None = None, kind: str | None = None,
     weights: dict[str, float] | None = None, expansions: Sequence[Expansion] = (),
 ) -> list[KeywordHit]:
-    """bm25 ranking. With `weights` (from term_weights) a large index skips its most common terms.
-    `expansions` (from `expand`) are translations matched as phrases beside the terms themselves."""
+    """bm25 ranking. Each term (a word; a Chinese word is the phrase of its bigrams) and each
+    translation from `expand` is matched as a phrase. With `weights` (from term_weights) a large
+    index skips its most common terms."""
+    terms = [t for t in terms if phrase(t)]
     if not terms:
         return []
     wanted = set(terms)
     if weights is not None:
         terms = await _selective(store, terms, weights)
-    phrases = [" ".join(e.tokens) for e in expansions]
+    phrases = [" ".join(phrase(t)) for t in terms] + [" ".join(e.tokens) for e in expansions]
     where, params = _where(executive, since, until, kind)
     rows = await store.fetchall(
         "SELECT d.uid, bm25(docs_fts), docs_fts.tokens FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid "
         f"WHERE docs_fts MATCH ?{where} ORDER BY bm25(docs_fts) LIMIT ?",
-        [fts_match(list(dict.fromkeys([*terms, *phrases]))), *params, k],
+        [fts_match(list(dict.fromkeys(phrases))), *params, k],
     )
     return [_hit(uid, float(score), toks, wanted, expansions) for uid, score, toks in rows]
 
 
 def _hit(uid: str, score: float, toks: str, wanted: set[str], expansions: Sequence[Expansion]) -> KeywordHit:
-    held = set(toks.split())
-    direct = wanted & held
+    padded = f" {toks} "
+    direct = {t for t in wanted if f" {' '.join(phrase(t))} " in padded}
     conf: dict[str, float] = {}
-    if expansions:
-        padded = f" {toks} "
-        for e in expansions:
-            if e.term not in direct and e.confidence > conf.get(e.term, 0.0) and f" {' '.join(e.tokens)} " in padded:
-                conf[e.term] = e.confidence
+    for e in expansions:
+        if e.term not in direct and e.confidence > conf.get(e.term, 0.0) and f" {' '.join(e.tokens)} " in padded:
+            conf[e.term] = e.confidence
     return KeywordHit(uid, score, frozenset(direct | set(conf)), {t: c for t, c in conf.items() if c < 1.0})
 
 
@@ -113,20 +118,27 @@ async def _selective(store: Store, terms: list[str], weights: dict[str, float]) 
     return keep or [max(terms, key=lambda t: weights.get(t, 0.0))]  # all common: the rarest one
 
 
-async def term_weights(store: Store, terms: Sequence[str], unseen_bigram_weight: float = 0.0) -> dict[str, float]:
-    """IDF of each query term, from FTS5's own vocabulary (no scan of the documents).
+async def term_frequencies(store: Store, terms: Sequence[str]) -> dict[str, int]:
+    """Documents holding each term, from FTS5's vocabulary (no scan of the documents). A word of
+    several bigrams gets its rarest bigram's count: an upper bound, exact for most words."""
+    phrases = {t: phrase(t) for t in terms}
+    df = await document_frequencies(store, {tok for p in phrases.values() for tok in p})
+    return {t: min(df.get(tok, 0) for tok in p) for t, p in phrases.items() if p}
 
-    A Chinese bigram that occurs in no document keeps only `unseen_bigram_weight` of its IDF:
-    bigrams that straddle two words (的外 in 小米YU7的外观) are artifacts of tokenising, not topics,
-    but dropping them also lets a question about an unknown topic through on one common bigram.
-    Which way to lean depends on how well the vectors cover Chinese, so it is set per backend.
+
+async def term_weights(store: Store, terms: Sequence[str], unseen_bigram_weight: float = 0.0) -> dict[str, float]:
+    """IDF of each query term.
+
+    A Chinese term that occurs in no document keeps only `unseen_bigram_weight` of its IDF: before
+    questions were cut into words, such terms were mostly bigrams straddling two words; a word
+    nobody used may still be a name the tokenizer split oddly. Which way to lean is set per backend.
     An English word nobody used keeps its weight: it is a real topic that no post covers.
     """
     if not terms:
         return {}
-    df = await document_frequencies(store, terms)
+    df = await term_frequencies(store, terms)
     # MAX(id) ~ the number of docs; enough for IDF.
-    return _idf(terms, df, (await store.scalar("SELECT MAX(id) FROM docs")) or 1, unseen_bigram_weight)
+    return _idf(list(df), df, (await store.scalar("SELECT MAX(id) FROM docs")) or 1, unseen_bigram_weight)
 
 
 def _idf(terms: Sequence[str], df: dict[str, int], n: int, unseen_bigram_weight: float) -> dict[str, float]:
@@ -138,13 +150,24 @@ def _idf(terms: Sequence[str], df: dict[str, int], n: int, unseen_bigram_weight:
     return {t: w for t, w in out.items() if w > 0}
 
 
-async def idf_weights(store: Store, terms: Sequence[str]) -> tuple[dict[str, float], frozenset[str]]:
-    """(IDF of each term, the Chinese bigrams among them that occur in no document). How much an
-    unseen bigram still weighs is a cut-off (`Cutoffs.unseen_bigram`), applied by `gate_weights`."""
+async def idf_weights(store: Store, terms: Sequence[str], expansions: Sequence[Expansion] = (),
+                      ) -> tuple[dict[str, float], frozenset[str]]:
+    """(IDF of each term, the Chinese terms among them that occur in no document). How much an
+    unseen term still weighs is a cut-off (`Cutoffs.unseen_bigram`), applied by `gate_weights`.
+
+    A term is as rare as the commonest way the index can match it: "should" in a Chinese index is
+    as common as 应该, and "options" as rare as 期权. Without that, every English word that a
+    Chinese index lacks would weigh the most, and the gate would count words instead of topics.
+    """
     if not terms:
         return {}, frozenset()
-    df = await document_frequencies(store, terms)
-    raw = _idf(terms, df, (await store.scalar("SELECT MAX(id) FROM docs")) or 1, unseen_bigram_weight=1.0)
+    df = await term_frequencies(store, terms)
+    if expansions:
+        tdf = await document_frequencies(store, {t for e in expansions for t in e.tokens})
+        for e in expansions:
+            if e.term in df:
+                df[e.term] = max(df[e.term], min(tdf.get(t, 0) for t in e.tokens))
+    raw = _idf(list(df), df, (await store.scalar("SELECT MAX(id) FROM docs")) or 1, unseen_bigram_weight=1.0)
     return raw, frozenset(t for t in raw if df.get(t, 0) == 0 and is_cjk(t[0]))
 
 

@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 from retrieval.models import Executive
 from retrieval.registry import Registry
+from retrieval.text import CJK
 from retrieval.timeparse import Period, make_period, parse_period, remove_span
 
 __all__ = ["ParsedQuery", "detect_language", "extract_terms", "find_executive", "parse_query"]
 
 _LATIN = "0-9A-Za-z\u00c0-\u024f"
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
 
 @dataclass
@@ -86,7 +86,7 @@ def find_executive(text: str, registry: Registry) -> tuple[str | None, str]:
 
 def detect_language(text: str) -> str:
     """'zh' when more than 30% of the letters are CJK characters."""
-    cjk = len(re.findall(f"[{_CJK}]", text))
+    cjk = len(re.findall(f"[{CJK}]", text))
     latin = len(re.findall(r"[A-Za-z]", text))
     return "zh" if cjk and cjk / (cjk + latin) > 0.3 else "en"
 

@@ -7,9 +7,9 @@ import re
 import unicodedata
 
 # CJK ideographs (BMP + extension A + compatibility). Kana/Hangul are rare here and fall under words.
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN_RE = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+", re.UNICODE)
-_CJK_RE = re.compile(rf"[{_CJK}]")
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN_RE = re.compile(rf"[{CJK}]+|[^\W_{CJK}]+", re.UNICODE)
+_CJK_RE = re.compile(rf"[{CJK}]")
 
 # Common English words that would match nearly every post; they carry no topic.
 EN_STOPWORDS = frozenset(
@@ -17,7 +17,9 @@ EN_STOPWORDS = frozenset(
     into is it its me my of on or our say said says she so tell than that the their them then there these
     they this those to told us was we were what when where which who whom why will with would you your about
     any anything something talk talked talking mention mentioned post posted posts tweet tweets weibo wrote
-    write think thought just also more most some all very""".split()
+    write think thought just also more most some all very should shall must may might ought according out
+    up via per whether ever else both each every other another such own same only even still yet really
+    much many give gave given take took taken get got make made know knew ask asked blogger bloggers""".split()
 )
 # Frequent Chinese bigrams that say nothing about the topic.
 ZH_STOP_BIGRAMS = frozenset(

@@ -44,11 +44,26 @@ def test_a_dictionary_phrase_wins_over_its_words(lex):
     assert "世界杯" in got and "世界" not in got and "杯" not in got
 
 
-def test_chinese_words_find_english_phrases_attached_to_their_bigrams(lex):
+def test_chinese_words_find_english_phrases_attached_to_the_word(lex):
     exps = [e for e in candidates(lex, "足球世界杯") if e.text == "World Cup"]
-    assert {e.term for e in exps} == {"世界", "界杯"}
+    assert {e.term for e in exps} == {"世界杯"}  # the segmented word, not its bigrams
     assert all(e.tokens == ("world", "cup") for e in exps)
     assert "football" in {e.text for e in candidates(lex, "足球")}
+
+
+def test_a_word_the_dictionary_lacks_is_translated_through_its_parts(lex):
+    got = {e.text for e in candidates(lex, "读书笔记")}  # no CC-CEDICT entry; 读书 and 笔记 have one
+    assert {e.term for e in candidates(lex, "读书笔记")} == {"读书笔记"}
+    assert got & {"notes", "reading"}
+
+
+def test_an_inflected_phrase_meets_its_dictionary_form(lex):
+    assert "健身" in {e.text for e in candidates(lex, "working out")}  # CC-CEDICT: 健身 /to work out/
+
+
+def test_a_name_is_matched_as_written_and_run_together(lex):
+    spellings = {e.tokens for e in candidates(lex, "Bill Gates") if e.text == "比尔·盖茨"}
+    assert spellings == {("比尔", "盖茨"), ("比尔", "尔盖", "盖茨")}
 
 
 def test_select_keeps_what_the_index_holds_and_the_best_few():

@@ -118,6 +118,26 @@ async def test_keyword_filters_apply(index):
     assert len(await keyword_search(index.store, ["量产"], executive="leijun")) == 1
 
 
+async def test_a_chinese_word_matches_only_as_the_run_of_its_bigrams(index):
+    await index.write_docs([post("W1", "我的读书笔记"), post("W2", "读书的时候记笔记")])
+    hits = await keyword_search(index.store, ["读书笔记"])  # 读书 书笔 笔记 in a row
+    assert [h.matched for h in hits] == [frozenset({"读书笔记"})]
+    [uid] = [h.uid for h in hits]
+    assert await index.store.scalar("SELECT source_id FROM docs WHERE uid = ?", [uid]) == "W1"
+
+
+async def test_an_english_term_is_as_rare_as_its_commonest_translation(index):
+    from retrieval.crosslang import Expansion
+    from retrieval.keyword import idf_weights
+
+    await index.write_docs([post(f"D{i}", f"我们应该努力第{i}天" + ("，期权" if i == 0 else "")) for i in range(8)])
+    exps = [Expansion("should", ("应该",), 1.0, "应该"), Expansion("options", ("期权",), 1.0, "期权")]
+    bare, _ = await idf_weights(index.store, ["should", "options"])
+    assert bare["should"] == bare["options"]  # neither English word occurs: both weigh the most
+    weights, _ = await idf_weights(index.store, ["should", "options"], exps)
+    assert weights["should"] < weights["options"] < bare["options"]  # 应该 is in every post, 期权 in one
+
+
 async def test_pipelined_batches_count_and_embed_like_one_batch(index, monkeypatch):
     import retrieval.index as ix_mod
 

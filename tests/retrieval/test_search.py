@@ -162,3 +162,11 @@ async def test_an_own_post_comes_before_the_digest_that_retells_it(engine):
     answer = await engine.ask("What did Lei Jun say about deliveries?")
     kinds = [h.kind for h in answer.citations]
     assert "digest" in kinds and kinds.index("post") < kinds.index("digest")
+
+
+async def test_huawei_criticism_cites_the_digest_commentary_and_the_mo_yan_post(engine):
+    answer = await engine.ask("Lei Jun on Huawei criticism")
+    assert answer.found
+    assert any(h.kind == "digest" and "Huawei" in h.text for h in answer.citations)
+    # The section is linked to the post it retells (same day, same likes): the quote itself.
+    assert any(h.kind == "post" and "诽谤是一种仰视" in h.text for h in answer.citations)

@@ -138,6 +138,11 @@ def summary_embed(s: Summary, names: dict[str, str], tz: ZoneInfo | None = None,
     if s.digests:
         links = [_link(d.title, d.url) if d.url else d.title for d in s.digests[:5]]
         e.add_field(name="Digests", value=_one_line(" · ".join(links), FIELD_VALUE), inline=False)
+    if s.photo_url and s.photo is not None:
+        # The chart takes the embed's image slot; the photo of the week goes beside it.
+        e.set_thumbnail(url=s.photo_url)
+        e.add_field(name="Photo of the week", inline=False,
+                    value=f"{_link(_day(s.photo.published_at, tz), s.photo.url)} · {_engagement(s.photo)}")
     if s.notice:
         e.add_field(name="Note", value=s.notice, inline=False)
     if chart_name:

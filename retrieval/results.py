@@ -116,6 +116,11 @@ class Summary:
     digests: list[DigestRef]
     chart: str | None = None  # path of the PNG when one was drawn
     notice: str = ""
+    photo: Hit | None = None  # the most engaging post with a picture: the photo of the week
+
+    @property
+    def photo_url(self) -> str | None:
+        return self.photo.pics[0] if self.photo and self.photo.pics else None
 
     @staticmethod
     def change(now: int, before: int) -> float | None:
@@ -133,4 +138,7 @@ class Summary:
             "topics": self.topics,
             "by_day": [{"day": d.day.isoformat(), "posts": d.posts, "engagement": d.engagement} for d in self.by_day],
             "digests": [d.to_json() for d in self.digests], "chart": self.chart, "notice": self.notice or None,
+            "photo": None if self.photo is None else {
+                "url": self.photo_url, "post": self.photo.id, "post_url": self.photo.url,
+                "engagement": self.photo.engagement, "published_at": self.photo.to_json()["published_at"]},
         }

@@ -124,17 +124,27 @@ class DocRow:
 
 def row_to_hit(row: sqlite3.Row | tuple, score: float = 0.0) -> Hit:
     (uid, platform, executive, source_id, kind, text, title, url, author_name, published_at,
-     likes, shares, comments) = tuple(row)[:13]
+     likes, shares, comments, pics) = tuple(row)[:HIT_WIDTH]
     return Hit(
         id=source_id, kind=kind, author=executive, published_at=from_epoch(published_at), text=text,
         url=url, likes=likes, shares=shares, comments=comments, score=score, platform=platform,
-        author_name=author_name, title=title, uid=uid,
+        author_name=author_name, title=title, uid=uid, pics=_pics(pics),
     )
 
 
+def _pics(raw: str | None) -> list[str]:
+    try:
+        got = json.loads(raw or "[]")
+    except ValueError:
+        return []
+    return [str(p) for p in got] if isinstance(got, list) else []
+
+
 HIT_COLUMNS = (
-    "uid, platform, executive, source_id, kind, text, title, url, author_name, published_at, likes, shares, comments"
+    "uid, platform, executive, source_id, kind, text, title, url, author_name, published_at, likes, shares, "
+    "comments, pics"
 )
+HIT_WIDTH = 14  # columns of HIT_COLUMNS: a query may select more after them
 
 
 class Store:

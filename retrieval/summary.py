@@ -113,6 +113,9 @@ async def build_summary(store: Store, *, period: Period, executive: str | None, 
     prev_posts, prev_likes, prev_shares, prev_comments = await _totals(store, prev.start, prev.end, executive)
     top = await top_posts(store, since=period.start, until=period.end, executive=executive,
                           by="engagement", n=n_top)
+    # The photo of the week: the picture of the most engaging post that has one.
+    photo = await top_posts(store, since=period.start, until=period.end, executive=executive,
+                            by="engagement", n=1, with_pictures=True)
     texts = await _topic_texts(store, period, executive)
     # jieba is CPU-bound (and loads its dictionary on first use): keep it off the event loop.
     topics = await asyncio.to_thread(extract_topics, texts) if texts else []
@@ -131,4 +134,5 @@ async def build_summary(store: Store, *, period: Period, executive: str | None, 
         by_day=await _by_day(store, period, executive, tz),
         digests=await _digests(store, period, executive),
         notice="" if posts else f"No posts in {period.label}.",
+        photo=photo[0] if photo else None,
     )

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from retrieval.models import Hit
-from retrieval.store import HIT_COLUMNS, Store, row_to_hit, to_epoch
+from retrieval.store import HIT_COLUMNS, HIT_WIDTH, Store, row_to_hit, to_epoch
 
 METRICS = ("engagement", "likes", "shares", "comments")  # engagement = likes + shares + comments
 
@@ -43,20 +43,24 @@ async def top_posts(
     executive: str | None,
     by: str = "engagement",
     n: int = 10,
+    with_pictures: bool = False,
 ) -> list[Hit]:
     """Posts in [since, until) ordered by the metric (desc), then newest first; Hit.score = the metric.
 
     Posts with identical texts are kept apart: they are different posts with their own engagement.
+    `with_pictures` keeps only posts that carry a picture (the digest's photo of the week).
     """
     if by not in _METRIC_SQL:
         raise ValueError(f"unknown metric {by!r}; use one of {', '.join(METRICS)}")
     if n <= 0:
         return []
     where, params = post_filter(since, until, executive)
+    if with_pictures:
+        where += " AND pics NOT IN ('', '[]')"
     # id breaks remaining ties so the order never depends on insertion luck.
     sql = (
         f"SELECT {HIT_COLUMNS}, {_METRIC_SQL[by]} AS metric FROM docs WHERE {where} "
         "ORDER BY metric DESC, published_at DESC, id DESC LIMIT ?"
     )
     rows = await store.fetchall(sql, [*params, n])
-    return [row_to_hit(row, score=float(row[13])) for row in rows]
+    return [row_to_hit(row, score=float(row[HIT_WIDTH])) for row in rows]

@@ -21,6 +21,7 @@ from tests.retrieval.test_top import (
     WEEK_START,
     beijing,
     post,
+    sample_posts,
     write,
     write_sample,
 )
@@ -173,3 +174,22 @@ def test_lead_summary_clips_long_sentences():
     out = lead_summary(words)
     assert out.endswith("…") and len(out) <= 90 and words.startswith(out[:-1]) and out[-2] != " "
     assert words[len(out) - 1] == " "  # cut at a word boundary, not inside a word
+
+
+
+@pytest.mark.embedding
+async def test_photo_of_the_week_is_the_most_engaging_post_with_a_picture(engine):
+    # Through the real weibo-crawler parser and the index: the pictures survive ingest.
+    raw = sample_posts()
+    best = max((p for p in raw if p["pics"]), key=engagement)
+    s = await engine.summary("last week", author="leijun")
+    assert s.photo is not None and s.photo.id == best["bid"]
+    assert s.photo_url == best["pics"].split(",")[0]
+    photo = s.to_json()["photo"]
+    assert photo["url"] == s.photo_url and photo["post"] == best["bid"] and photo["engagement"] == engagement(best)
+
+
+async def test_no_picture_no_photo(store):
+    await write(store, [post("T1", "没有图片的一条", beijing("2025-05-28 10:00:00"), likes=10)])
+    s = await build_summary(store, period=WEEK, executive="leijun", tz=SH)
+    assert s.posts == 1 and s.photo is None and s.to_json()["photo"] is None

@@ -78,6 +78,10 @@ async def test_digest_is_posted_exactly_once_across_a_restart(engine, state, ind
     embed = msg.kwargs["embed"]
     assert "2025-W22" in embed.footer.text and "**40 posts**" in embed.description
     assert msg.kwargs["file"].filename == "chart.png"
+    # The week's top picture: the most engaging post that has one (May 31, 321,000 likes).
+    assert embed.thumbnail.url and embed.thumbnail.url.startswith("https://wx4.sinaimg.cn/")
+    photo = next(f for f in embed.fields if f.name == "Photo of the week")
+    assert "PuoYL79FN" in photo.value
     assert msg.kwargs["allowed_mentions"].everyone is False
 
     # "Restart": a second instance with its own connection to the same SQLite file.

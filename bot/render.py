@@ -86,6 +86,22 @@ def message_embed(text: str, title: str = "", error: bool = False) -> discord.Em
     return fit_embed(discord.Embed(title=title or None, description=text, colour=ERROR_COLOR if error else COLOR))
 
 
+POST_TEXT = 1500  # of an announced post: embeds allow 4,096, but a wall of text helps no one
+
+
+def post_embed(hit: Hit, names: dict[str, str], tz: ZoneInfo | None = None, footer: str = "") -> discord.Embed:
+    """One post as it arrives (a follow's announcement): who, text, date and link, engagement, first picture."""
+    e = discord.Embed(title=f"New post from {_who(hit, names)}", description=clip(hit.text.strip(), POST_TEXT),
+                      colour=COLOR, url=hit.url if hit.url.startswith(("http://", "https://")) else None)
+    e.add_field(name="Posted", value=_link(_day(hit.published_at, tz), hit.url), inline=True)
+    e.add_field(name="Engagement", value=_engagement(hit), inline=True)
+    if hit.pics and hit.pics[0].startswith(("http://", "https://")):
+        e.set_image(url=hit.pics[0])
+    if footer:
+        e.set_footer(text=footer)
+    return fit_embed(e)
+
+
 def top_pages(result: TopResult, names: dict[str, str], tz: ZoneInfo | None = None,
               per_page: int = TOP_PER_PAGE) -> list[discord.Embed]:
     who = names.get(result.filters.author or "", "") if result.filters.author else ""

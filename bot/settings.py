@@ -27,6 +27,10 @@ class BotSettings(BaseSettings):
     digest_hour: int = Field(9, ge=0, le=23, alias="EXECBOT_DIGEST_HOUR")
     digest_timezone: str = Field("Asia/Shanghai", alias="EXECBOT_DIGEST_TIMEZONE")
     ingest_every_minutes: int = Field(0, ge=0, alias="EXECBOT_INGEST_EVERY_MINUTES")
+    # Follows: at most this many posts per channel per round (the rest is one "and N more" line),
+    # and how often to look for new posts besides after each ingest.
+    follow_cap: int = Field(5, ge=1, le=50, alias="EXECBOT_FOLLOW_CAP")
+    follow_poll_seconds: int = Field(60, ge=5, alias="EXECBOT_FOLLOW_POLL_SECONDS")
     cooldown_rate: int = Field(3, ge=1, alias="EXECBOT_COOLDOWN_RATE")
     cooldown_per: float = Field(10.0, gt=0, alias="EXECBOT_COOLDOWN_PER")
     autoshard: bool = Field(False, alias="EXECBOT_AUTOSHARD")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import discord
 from discord.ext import commands
 
+from bot.checks import NotAdmin  # defined outside the extension: extensions are re-imported on reload
+
 PERIOD_EXAMPLES = "day, week, month, last week, 上周, 2025-05-26..2025-06-01"
 
 
@@ -17,11 +19,6 @@ class UnknownPeriod(UserFacingError):
     def __init__(self, period: str) -> None:
         self.period = period
         super().__init__(f"I don't know the period '{period.strip()}'. Try: {PERIOD_EXAMPLES}")
-
-
-class NotAdmin(commands.CheckFailure):
-    def __init__(self) -> None:
-        super().__init__("Only members with **Manage Server** or an admin role can do that.")
 
 
 def unwrap(error: BaseException) -> BaseException:

@@ -10,7 +10,7 @@ import discord.ext.test as dpytest
 import pytest
 from discord.ext import commands
 
-from bot.exts.admin._checks import admin_check, is_admin_member
+from bot.checks import admin_check, is_admin_member
 from bot.exts.admin._ingest import LOCKED, resolve_sources
 from bot.exts.errors._messages import NotAdmin, UserFacingError
 from ingest.lock import write_lock

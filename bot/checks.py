@@ -1,4 +1,5 @@
-"""Run-time admin check: `default_permissions` is only a hint that server admins can change."""
+"""Run-time admin check, shared by every extension with admin commands: `default_permissions` is only a
+hint that server admins can change."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from typing import Any
 
 from discord.ext import commands
 
-from bot.exts.errors._messages import NotAdmin
+
+class NotAdmin(commands.CheckFailure):
+    def __init__(self) -> None:
+        super().__init__("Only members with **Manage Server** or an admin role can do that.")
 
 
 def is_admin_member(member: Any, admin_role_ids: Iterable[int]) -> bool:

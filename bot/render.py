@@ -10,6 +10,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import discord
@@ -36,6 +37,8 @@ class Reply:
     content: str = ""
     file: tuple[str, bytes] | None = None  # (filename, PNG bytes): no temp file outlives the command
     ephemeral: bool = False
+    view: discord.ui.View | None = None  # buttons under a one-page reply (an answer's 👍/👎)
+    record: Any = None  # an answer's bot.feedback.AnswerRecord: what a vote on it is about
 
     def text(self) -> str:
         return reply_to_text(self)
@@ -306,6 +309,8 @@ async def send_reply(ctx: commands.Context, reply: Reply, reference: discord.Mes
         kwargs["embed"] = reply.pages[0]
         if len(reply.pages) > 1:
             view = kwargs["view"] = PageView(reply.pages, ctx.author.id)
+        elif reply.view is not None:
+            kwargs["view"] = reply.view
     if reply.file:
         kwargs["file"] = discord.File(io.BytesIO(reply.file[1]), filename=reply.file[0])
     first = chunks[0] if chunks else None

@@ -31,6 +31,11 @@ class BotSettings(BaseSettings):
     # and how often to look for new posts besides after each ingest.
     follow_cap: int = Field(5, ge=1, le=50, alias="EXECBOT_FOLLOW_CAP")
     follow_poll_seconds: int = Field(60, ge=5, alias="EXECBOT_FOLLOW_POLL_SECONDS")
+    # Conversations: /ask and @mentions open a thread for the answer; a follow-up keeps the executive
+    # and period for this many turns, within this many minutes.
+    ask_threads: bool = Field(False, alias="EXECBOT_ASK_THREADS")
+    conversation_turns: int = Field(5, ge=1, le=50, alias="EXECBOT_CONVERSATION_TURNS")
+    conversation_minutes: float = Field(30.0, gt=0, alias="EXECBOT_CONVERSATION_MINUTES")
     cooldown_rate: int = Field(3, ge=1, alias="EXECBOT_COOLDOWN_RATE")
     cooldown_per: float = Field(10.0, gt=0, alias="EXECBOT_COOLDOWN_PER")
     autoshard: bool = Field(False, alias="EXECBOT_AUTOSHARD")

@@ -1,4 +1,5 @@
-"""The posts cog: thin hybrid commands (`!top` and `/top`) over `_logic`, plus the Q&A listener."""
+"""The posts cog: thin hybrid commands (`!top` and `/top`) over `_logic`, plus the Q&A listener with
+follow-ups (bot.conversation) and 👍/👎 on every answer (bot.feedback)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.conversation import Conversations, Turn, scope_for
 from bot.exts.errors._handler import respond_to_error
 from bot.exts.posts import _logic
+from bot.feedback import FeedbackStore, FeedbackView
 from bot.limits import MESSAGE, clip
-from bot.render import NONE, send_reply
+from bot.render import NONE, Reply, send_reply
 
 if TYPE_CHECKING:
     from bot.app import ExecBot
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 By = Literal["engagement", "likes", "shares", "comments"]
+THREAD_NAME = 90  # characters of the question that name an answer's thread (Discord allows 100)
 
 
 def user_cooldown(ctx: commands.Context) -> commands.Cooldown:
@@ -35,6 +39,17 @@ class Posts(commands.Cog):
         s = bot.settings
         self._qa_cooldown = commands.CooldownMapping.from_cooldown(s.cooldown_rate, s.cooldown_per,
                                                                    commands.BucketType.user)
+        self.conversations = Conversations(max_turns=s.conversation_turns, ttl=s.conversation_minutes * 60)
+        self.feedback = FeedbackStore(bot.engine.store.conn)
+        self.feedback_view = FeedbackView(self.feedback)
+
+    async def cog_load(self) -> None:
+        await self.feedback.ensure()
+        # Persistent: the buttons of answers sent before a restart keep working.
+        self.bot.add_view(self.feedback_view)
+
+    async def cog_unload(self) -> None:
+        self.feedback_view.stop()
 
     @property
     def engine(self):  # noqa: ANN201
@@ -74,13 +89,18 @@ class Posts(commands.Cog):
     async def ask(self, ctx: commands.Context, *, question: str) -> None:
         await self.answer(ctx, question)
 
-    async def answer(self, ctx: commands.Context, question: str, reference: discord.Message | None = None) -> None:
-        """Answer a question. A generated answer (ANSWER_BACKEND=openai) streams into one message,
-        edited at most once a second (the generator throttles), then becomes the cited embed."""
+    async def answer(self, ctx: commands.Context, question: str, reference: discord.Message | None = None,
+                     previous: Turn | None = None) -> None:
+        """Answer a question (a follow-up when `previous` is its conversation so far). A generated
+        answer (ANSWER_BACKEND=openai) streams into one message, edited at most once a second (the
+        generator throttles), then becomes the cited embed. Every answer carries 👍/👎."""
+        scope, turn = await scope_for(self.engine, question, previous)
         if self.engine.settings.answer_backend != "openai":
             async with ctx.typing():
-                reply = await _logic.ask_reply(self.engine, question)
-            await send_reply(ctx, reply, reference=reference)
+                reply = await _logic.ask_reply(self.engine, question, scope=scope)
+            reply.view = self.feedback_view
+            msg = await send_reply(ctx, reply, reference=reference)
+            await self._remember(ctx, msg, turn, reply, question)
             return
         kwargs: dict = {"allowed_mentions": NONE}
         if reference is not None:
@@ -91,8 +111,41 @@ class Posts(commands.Cog):
             await live.edit(content=clip(text, MESSAGE - 2) + " ▌", allowed_mentions=NONE)
 
         async with ctx.typing():
-            reply = await _logic.ask_reply(self.engine, question, on_delta=on_delta)
-        await live.edit(content=None, embed=reply.pages[0], allowed_mentions=NONE)
+            reply = await _logic.ask_reply(self.engine, question, on_delta=on_delta, scope=scope)
+        await live.edit(content=None, embed=reply.pages[0], view=self.feedback_view, allowed_mentions=NONE)
+        await self._remember(ctx, live, turn, reply, question)
+
+    async def _remember(self, ctx: commands.Context, msg: discord.Message | None, turn: Turn, reply: Reply,
+                        question: str) -> None:
+        """Keep what a vote or a follow-up needs; open a thread for the answer when configured."""
+        if msg is None:
+            return
+        if reply.record is not None:
+            await self.feedback.record(msg.id, reply.record)
+        self.conversations.put(msg.id, turn)
+        channel = msg.channel
+        if isinstance(channel, discord.Thread):
+            if channel.id in self.conversations or channel.owner_id == getattr(self.bot.user, "id", None):
+                self.conversations.put(channel.id, turn)
+        elif self.bot.settings.ask_threads and ctx.guild is not None and isinstance(channel, discord.TextChannel):
+            try:
+                thread = await msg.create_thread(name=clip(question, THREAD_NAME) or "Follow-ups")
+            except discord.HTTPException as exc:  # no permission to create threads: answers still work
+                log.info("could not open a thread for an answer: %s", exc)
+                return
+            self.conversations.put(thread.id, turn)
+
+    def previous_turn(self, message: discord.Message) -> Turn | None:
+        """The conversation a message continues: a reply to one of our answers, or a message in the
+        thread of one (whoever started it)."""
+        ref = message.reference
+        if ref is not None and ref.message_id is not None:
+            turn = self.conversations.get(ref.message_id)
+            if turn is not None:
+                return turn
+        if isinstance(message.channel, discord.Thread):
+            return self.conversations.get(message.channel.id)
+        return None
 
     @commands.hybrid_command(name="stats", description="What the index holds.")
     @commands.dynamic_cooldown(user_cooldown, commands.BucketType.user)
@@ -106,14 +159,16 @@ class Posts(commands.Cog):
     # -- plain questions ----------------------------------------------------------------------
 
     def question_in(self, message: discord.Message) -> str | None:
-        """The question in a message that @mentions the bot or sits in a Q&A channel, else None."""
+        """The question in a message that @mentions the bot, sits in a Q&A channel, or follows up on
+        an answer (a reply to it, or a message in its thread), else None."""
         if message.author.bot or not message.content:
             return None
         if message.content.startswith(self.bot.settings.prefix):
             return None  # a command: the command machinery answers it
         me = self.bot.user
         mentioned = me is not None and any(u.id == me.id for u in message.mentions)
-        if not mentioned and message.channel.id not in self.bot.settings.qa_channels:
+        if not mentioned and message.channel.id not in self.bot.settings.qa_channels \
+                and self.previous_turn(message) is None:
             return None
         text = message.content
         if me is not None:
@@ -135,6 +190,6 @@ class Posts(commands.Cog):
                                 allowed_mentions=NONE, mention_author=False)
             return
         try:
-            await self.answer(ctx, question, reference=message)
+            await self.answer(ctx, question, reference=message, previous=self.previous_turn(message))
         except Exception as exc:  # a listener has no command error handler: report it the same way
             await respond_to_error(ctx, exc)

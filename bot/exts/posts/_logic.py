@@ -12,7 +12,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
+from bot.conversation import Scope
 from bot.exts.errors._messages import UnknownPeriod, UserFacingError
+from bot.feedback import answer_record
 from bot.render import CHART_NAME, Reply, answer_embed, message_embed, stats_embed, summary_embed, top_pages
 from retrieval.engine import Engine
 from retrieval.timeparse import PeriodError
@@ -92,13 +94,17 @@ async def summary_reply(engine: Engine, period: str | None = "last week", execut
 
 
 async def ask_reply(engine: Engine, question: str,
-                    on_delta: Callable[[str], Awaitable[None]] | None = None) -> Reply:
-    """`on_delta` receives a generated answer's text as it streams (ANSWER_BACKEND=openai)."""
+                    on_delta: Callable[[str], Awaitable[None]] | None = None, scope: Scope | None = None) -> Reply:
+    """`on_delta` receives a generated answer's text as it streams (ANSWER_BACKEND=openai). `scope`
+    carries a follow-up's inherited executive and period (bot.conversation)."""
     question = question.strip()
     if not question:
         raise UserFacingError("Ask me something, e.g. `what did Lei Jun say about YU7?`")
-    answer = await engine.ask(question[:MAX_QUESTION], on_delta=on_delta)
-    return Reply(pages=[answer_embed(answer, await engine.names(), engine.settings.tz)])
+    sc = scope or Scope()
+    answer = await engine.ask(question[:MAX_QUESTION], on_delta=on_delta, author=sc.author, since=sc.since,
+                              until=sc.until)
+    return Reply(pages=[answer_embed(answer, await engine.names(), engine.settings.tz)],
+                 record=answer_record(answer, engine))
 
 
 async def stats_reply(engine: Engine) -> Reply:

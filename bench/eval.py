@@ -112,6 +112,40 @@ def load_questions(paths: Sequence[Path] | None = None) -> list[Question]:
     return out
 
 
+def feedback_questions(export: list[dict]) -> tuple[list[Question], list[dict]]:
+    """Votes exported by `execbot feedback --json` as labelled questions: an answer with more 👍 than
+    👎 says its cited posts are relevant; one with more 👎 is a miss to study (listed, not scored:
+    a vote says what was wrong, not what would have been right)."""
+    qs, misses = [], []
+    for item in export:
+        if item.get("up", 0) > item.get("down", 0) and item.get("cited"):
+            f = item.get("filters") or {}
+            qs.append(Question(id=f"fb{item['answer_id']}", question=item["question"], corpus="feedback",
+                               relevant=list(item["cited"]), author=f.get("author"),
+                               now=(item.get("filters") or {}).get("until"), split="test"))
+        elif item.get("down", 0) > 0:
+            misses.append(item)
+    return qs, misses
+
+
+async def run_feedback(path: Path, data_dir: Path) -> dict:
+    """Score the 👍 questions on the index they were asked on (the user's own), with its model."""
+    from retrieval.engine import Engine
+    from retrieval.settings import RetrievalSettings
+
+    qs, misses = feedback_questions(json.loads(path.read_text(encoding="utf-8")))
+    rows = []
+    async with Engine(RetrievalSettings(EXECBOT_DATA_DIR=data_dir)) as engine:
+        for q in qs:
+            res = await engine.search(q.question, k=K, author=q.author)
+            rows.append(score_one(q, [h.id for h in res.hits]))
+        for m in misses:
+            res = await engine.search(m["question"], k=5, author=(m.get("filters") or {}).get("author"))
+            m["now_returns"] = [h.id for h in res.hits]
+    return {"file": str(path), "data_dir": str(data_dir), "helpful": len(qs), "metrics": aggregate(rows),
+            "misses": misses}
+
+
 # -- indexes ------------------------------------------------------------------------------------------
 
 
@@ -451,13 +485,25 @@ def pair_table(report: dict, label: str = "tuned", split: str = "test", mode: st
     return lines
 
 
+def _feedback_md(fb: dict) -> list[str]:
+    m = fb["metrics"]
+    lines = ["## Feedback from the bot's users", "",
+             f"`{fb['file']}` on the index in `{fb['data_dir']}`: {fb['helpful']} answers voted helpful, "
+             f"hit@5 of their cited posts today {_fmt(m.get('hit@5'))}, MRR@10 {_fmt(m.get('mrr@10'))}. "
+             f"{len(fb['misses'])} answers voted a miss, to study:", ""]
+    lines += [f"- {x['question']} (👎 {x.get('down', 0)}; cited then {x.get('cited')}; returns now "
+              f"{x.get('now_returns')})" for x in fb["misses"]]
+    return [*lines, ""]
+
+
 def markdown(report: dict) -> str:
     lines = ["# Retrieval quality (`python -m bench.eval`)", ""]
     lines.append(f"Questions: {report['n_questions']} ({report['question_sets']}). Pairs are question language -> "
                  "post language. hit@5, P@5 and MRR@10 are over answerable questions; none-correct = share of "
                  "no-answer questions that return nothing; false-none = answerable questions that return "
-                 "nothing. Cut-offs are tuned on the `tune` split (objective: mean over pairs of "
-                 "mean(hit@5, none-correct)) and reported on the `test` split, which the sweep never saw.")
+                 "nothing. Cut-offs are tuned on the `tune` split (objective: mean(hit@5 over every answerable "
+                 "question, none-correct over every no-answer question), pooled across pairs) and reported on "
+                 "the `test` split, which the sweep never saw.")
     lines.append("")
     lines.append("## Test split, hybrid, tuned cut-offs")
     lines.append("")
@@ -485,6 +531,8 @@ def markdown(report: dict) -> str:
                             f"{_fmt(r['hit@1'])} | {_fmt(r['hit@5'])} | {_fmt(r['p@5'])} | {_fmt(r['mrr@10'])} | "
                             f"{_fmt(r['ndcg@10'])} | {_fmt(r['none_correct'])} | {_fmt(r['false_none'])} |")
         lines.append("")
+    if report.get("feedback"):
+        lines.extend(_feedback_md(report["feedback"]))
     lines.append("## Verdict")
     lines.append("")
     for v in report["verdict"]:
@@ -536,6 +584,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--no-corpora", action="store_true", help="sample questions only")
     ap.add_argument("--no-fused", action="store_true", help="skip the fused two-model vector experiment")
     ap.add_argument("--rebuild", action="store_true", help="ignore cached indexes")
+    ap.add_argument("--feedback", type=Path, default=None,
+                    help="an `execbot feedback --json` export: score its 👍 answers, list its 👎 ones")
+    ap.add_argument("--feedback-data", type=Path, default=None,
+                    help="the index the votes were cast on (default: EXECBOT_DATA_DIR)")
     return ap.parse_args(argv)
 
 
@@ -589,6 +641,11 @@ async def main_async(args: argparse.Namespace) -> int:
     finally:
         if tmp is not None:
             tmp.cleanup()
+    if args.feedback is not None:
+        from retrieval.settings import RetrievalSettings
+
+        data_dir = args.feedback_data or Path(RetrievalSettings().data_dir)
+        report["feedback"] = await run_feedback(args.feedback, data_dir)
     msgs, ok = verdict(report)
     report["verdict"] = msgs
     report["hybrid_ok"] = ok

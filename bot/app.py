@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.exts import EXTENSIONS
 from bot.settings import BotSettings
+from ingest.handoff import HandoffServer
 from retrieval.engine import Engine
 
 log = logging.getLogger("bot")
@@ -28,10 +29,11 @@ def intents() -> discord.Intents:
 
 
 class ExecBotMixin:
-    """What both bot classes share: settings, the engine, the ingest lock, extension loading."""
+    """What both bot classes share: settings, the engine, the ingest lock, extension loading, and (on an
+    embedded store) serving the jobs `execbot ingest` hands over."""
 
     def __init__(self, settings: BotSettings, engine: Engine | None = None,
-                 extensions: Iterable[str] = EXTENSIONS, **kwargs: object) -> None:
+                 extensions: Iterable[str] = EXTENSIONS, handoff: bool | None = None, **kwargs: object) -> None:
         super().__init__(  # type: ignore[call-arg]
             command_prefix=settings.prefix, intents=kwargs.pop("intents", None) or intents(),
             help_command=None, allowed_mentions=discord.AllowedMentions.none(),
@@ -43,15 +45,25 @@ class ExecBotMixin:
         self._own_engine = engine is None
         self._engine_open = False
         self.extension_names = tuple(extensions)
-        # One re-ingest at a time in this process (/reingest and the schedule share it);
-        # the pipeline's file lock covers other processes.
+        # One ingest at a time in this process: /reingest, the schedule and the jobs `execbot ingest`
+        # hands over share it; the pipeline's file lock covers other processes.
         self.ingest_lock = asyncio.Lock()
+        # Serve `execbot ingest` jobs (ingest.handoff): by default when the bot owns its engine, i.e. in
+        # production; a test that injects an engine asks for it explicitly.
+        self._serve_handoff = engine is None if handoff is None else handoff
+        self.handoff: HandoffServer | None = None
         self._warm_up: asyncio.Task | None = None
 
     async def setup_hook(self) -> None:
         if self._own_engine and not self._engine_open:
             await self.engine.open()
             self._engine_open = True
+        if self._serve_handoff and self.handoff is None:
+            from bot.exts.admin._ingest import serve_handoff
+
+            # Before anything reads vectors: this waits for an ingest that another process started first.
+            self.handoff = await serve_handoff(
+                self.engine, self.ingest_lock, lambda report: self.dispatch("execbot_ingest", report))  # type: ignore[attr-defined]
         for ext in self.extension_names:
             await self.load_extension(ext)  # type: ignore[attr-defined]
         if self.settings.sync_guild_id:
@@ -76,6 +88,9 @@ class ExecBotMixin:
         try:
             await super().close()  # type: ignore[misc]
         finally:
+            if self.handoff is not None:  # running jobs stop first: they use the engine's index
+                await self.handoff.close()
+                self.handoff = None
             if self._own_engine and self._engine_open:
                 await self.engine.close()
                 self._engine_open = False
@@ -90,10 +105,11 @@ class ShardedExecBot(ExecBotMixin, commands.AutoShardedBot):
 
 
 def create_bot(settings: BotSettings | None = None, engine: Engine | None = None,
-               extensions: Iterable[str] = EXTENSIONS, **kwargs: object) -> ExecBot | ShardedExecBot:
+               extensions: Iterable[str] = EXTENSIONS, handoff: bool | None = None,
+               **kwargs: object) -> ExecBot | ShardedExecBot:
     settings = settings or BotSettings()
     cls = ShardedExecBot if settings.autoshard else ExecBot
-    return cls(settings, engine, extensions, **kwargs)
+    return cls(settings, engine, extensions, handoff, **kwargs)
 
 
 def run_bot(settings: BotSettings | None = None) -> int:

@@ -12,13 +12,21 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 
-from bot.exts.admin._ingest import describe_sources, reingest_with_progress, resolve_sources
+from bot.conversation import Conversations, scope_for
+from bot.exts.admin._ingest import (
+    BUSY,
+    describe_sources,
+    reingest_with_progress,
+    resolve_sources,
+    serve_handoff,
+)
 from bot.exts.errors._messages import INTERNAL, friendly
 from bot.exts.posts import _logic
 from bot.render import Reply
 
 log = logging.getLogger("bot.chat")
 
+CONSOLE = "console"  # the console's one conversation
 DEMO_LINES = ["!top week", "what did Lei Jun say about YU7?", "!summary last week"]
 GREETING = ("execbot chat: the Discord bot, locally. Try `!top week`, `!summary last week`, `!help`, "
             "or just ask a question. Ctrl-D or `quit` to leave.")
@@ -56,16 +64,21 @@ async def _sources(engine, rest: str, prefix: str, out: Callable[[str], None]) -
     return describe_sources(IngestSettings().sources)
 
 
-async def _reingest(engine, rest: str, prefix: str, out: Callable[[str], None]) -> str:  # noqa: ANN001
+async def _reingest(engine, rest: str, prefix: str, out: Callable[[str], None],  # noqa: ANN001
+                    lock: asyncio.Lock | None = None) -> str:
     # The console user runs the process, so they are the admin here.
     from ingest.settings import IngestSettings
 
     sources = resolve_sources(rest, IngestSettings().sources)
+    lock = lock or asyncio.Lock()
+    if lock.locked():  # an `execbot ingest` handed to this console is running
+        return BUSY
 
     async def show(text: str) -> None:
         out(text)
 
-    return await reingest_with_progress(engine, sources, show)
+    async with lock:
+        return await reingest_with_progress(engine, sources, show)
 
 
 COMMANDS: dict[str, Handler] = {
@@ -75,8 +88,12 @@ COMMANDS: dict[str, Handler] = {
 USAGE = {usage.split()[0]: usage for usage, _ in _logic.COMMAND_HELP}
 
 
-async def handle_line(engine, line: str, prefix: str = "!", out: Callable[[str], None] = print) -> str | None:  # noqa: ANN001
-    """The reply to one console line, as text (None for a blank line)."""
+async def handle_line(engine, line: str, prefix: str = "!", out: Callable[[str], None] = print,  # noqa: ANN001
+                      ingest_lock: asyncio.Lock | None = None,
+                      conversations: Conversations | None = None) -> str | None:
+    """The reply to one console line, as text (None for a blank line). `ingest_lock` is the console's
+    one-ingest-at-a-time lock, shared with the jobs `execbot ingest` hands over. With `conversations`,
+    a question follows up on the one before it (the console is one conversation)."""
     text = line.strip()
     if not text:
         return None
@@ -92,7 +109,14 @@ async def handle_line(engine, line: str, prefix: str = "!", out: Callable[[str],
     else:
         handler, rest = _ask, text
     try:
-        result = await handler(engine, rest.strip(), prefix, out)
+        if handler is _reingest:
+            result = await _reingest(engine, rest.strip(), prefix, out, ingest_lock)
+        elif handler is _ask and conversations is not None:
+            scope, turn = await scope_for(engine, rest.strip(), conversations.get(CONSOLE))
+            result = await _logic.ask_reply(engine, rest.strip(), scope=scope)
+            conversations.put(CONSOLE, turn)
+        else:
+            result = await handler(engine, rest.strip(), prefix, out)
     except Exception as exc:
         msg = friendly(exc, prefix, usage)
         if msg is None:
@@ -103,13 +127,18 @@ async def handle_line(engine, line: str, prefix: str = "!", out: Callable[[str],
 
 
 async def chat(engine, lines: Iterable[str] | None, prefix: str = "!",  # noqa: ANN001
-               out: Callable[[str], None] = print, interactive: bool = False) -> None:
+               out: Callable[[str], None] = print, interactive: bool = False,
+               ingest_lock: asyncio.Lock | None = None) -> None:
     """Answer `lines` (the demo, or stdin when it isn't a terminal), then, if interactive, prompt."""
-    for line in lines or []:
+    it = iter(lines or [])
+    conversations = Conversations()
+    # Read in a worker thread: a pipe may stay quiet for a long time, and the loop meanwhile serves
+    # the ingests `execbot ingest` hands over.
+    while (line := await asyncio.to_thread(next, it, None)) is not None:
         if not line.strip():
             continue
         out(f"you> {line.strip()}")
-        reply = await handle_line(engine, line, prefix, out)
+        reply = await handle_line(engine, line, prefix, out, ingest_lock, conversations)
         out(f"{reply}\n")
     if not interactive:
         return
@@ -122,7 +151,7 @@ async def chat(engine, lines: Iterable[str] | None, prefix: str = "!",  # noqa: 
             return
         if line.strip().lower() in {"quit", "exit", ":q"}:
             return
-        reply = await handle_line(engine, line, prefix, out)
+        reply = await handle_line(engine, line, prefix, out, ingest_lock, conversations)
         if reply is not None:
             out(f"{reply}\n")
 
@@ -150,11 +179,19 @@ def run_chat(demo: bool = False) -> int:
     async def main() -> None:
         # A fresh RetrievalSettings: the demo may have just set EXECBOT_NOW.
         async with Engine(RetrievalSettings()) as engine:
-            # At a prompt, load the model while the person types, as the bot does once it is ready.
-            warm = asyncio.create_task(engine.warm_up()) if interactive else None
-            await chat(engine, lines, prefix, print, interactive)
-            if warm is not None and not warm.done():
-                await asyncio.wait([warm])
+            # The console is the bot: the writer of an embedded store while it runs (ingest.handoff).
+            # Started before anything reads vectors: it waits for an ingest another process began first.
+            lock = asyncio.Lock()
+            server = await serve_handoff(engine, lock)
+            try:
+                # At a prompt, load the model while the person types, as the bot does once it is ready.
+                warm = asyncio.create_task(engine.warm_up()) if interactive else None
+                await chat(engine, lines, prefix, print, interactive, lock)
+                if warm is not None and not warm.done():
+                    await asyncio.wait([warm])
+            finally:
+                if server is not None:
+                    await server.close()
 
     try:
         asyncio.run(main())

@@ -22,6 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=run_demo)
     run = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
     run.set_defaults(func=run_discord)
+    fb = sub.add_parser("feedback", help="the 👍/👎 votes on the bot's answers")
+    fb.add_argument("--json", action="store_true", help="print them as JSON (the format bench.eval --feedback reads)")
+    fb.set_defaults(func=run_feedback)
     chat = sub.add_parser("chat", help="talk to the bot on this console: no Discord needed")
     chat.set_defaults(func=run_console)
     return p
@@ -54,6 +57,34 @@ def run_demo(args: argparse.Namespace) -> int:
     from bot.chat import run_chat
 
     return run_chat(demo=True)
+
+
+def run_feedback(args: argparse.Namespace) -> int:
+    """Export the votes. Reads the SQLite file only: safe while the bot runs (WAL)."""
+    import asyncio
+    import json
+    from pathlib import Path
+
+    from bot.feedback import FeedbackStore
+    from retrieval.settings import get_settings
+    from retrieval.store import Store
+
+    async def votes() -> list[dict]:
+        path = Path(get_settings().data_dir) / "execbot.sqlite3"
+        if not path.exists():
+            return []
+        async with Store(path) as store:
+            return await FeedbackStore(store.conn).export()
+
+    items = asyncio.run(votes())
+    if args.json:
+        print(json.dumps(items, ensure_ascii=False, indent=1))
+    elif not items:
+        print("No votes yet.")
+    else:
+        for it in items:
+            print(f"👍 {it['up']} 👎 {it['down']}  {it['question']}  (cited: {', '.join(it['cited']) or 'nothing'})")
+    return 0
 
 
 def run_discord(args: argparse.Namespace) -> int:

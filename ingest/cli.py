@@ -1,19 +1,19 @@
-"""`execbot ingest`: thin CLI over ingest.pipeline."""
+"""`execbot ingest`: thin CLI over ingest.pipeline. While a bot serves the embedded store, the job is handed
+to it (ingest.handoff) and the same report comes back; otherwise this process writes the index itself."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import sqlite3
+import os
 import sys
+from pathlib import Path
 
+from ingest import handoff
 from ingest.formats import FORMATS, MAP_FIELDS
-from ingest.lock import LockedError
-from ingest.pipeline import IngestOptions, Progress, ingest
+from ingest.pipeline import IngestOptions, Progress, ingest, is_url
 from ingest.settings import IngestSettings
-from retrieval.index import ModelMismatchError
-from retrieval.vectors import VectorStoreError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -41,6 +41,8 @@ def parse_mapping(items: list[str]) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from retrieval.settings import get_settings
+
     settings = IngestSettings()
     try:
         mapping = parse_mapping(args.map)
@@ -48,48 +50,93 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     sources = args.paths or settings.sources
+    missing = [s for s in sources if not is_url(s) and not Path(s).exists()]
+    if missing:
+        print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return 1
     opts = IngestOptions(
         fmt=args.fmt, author=args.author, mapping=mapping, rebuild=args.rebuild,
         wait=settings.wait_for_lock if args.wait is None else args.wait, fetch_timeout=settings.fetch_timeout,
     )
     progress = Progress(enabled=not args.json)
+    rsettings = get_settings()
+    data_dir = Path(rsettings.data_dir)
+    # A Chroma server takes writes from any process; an embedded store has one writer, the bot if one runs.
+    embedded = not rsettings.chroma_host
     try:
-        report = asyncio.run(ingest(sources, opts, progress=progress))
-    except (ModelMismatchError, LockedError, VectorStoreError) as exc:
+        for _ in range(3):  # a bot that starts or stops between the checks: look again
+            if embedded:
+                outcome = handoff.hand_over(data_dir, _job(sources, opts), progress)
+                if outcome is not None:
+                    progress.close()
+                    return _finish(outcome, sources, args.json)
+            try:
+                report = asyncio.run(ingest(sources, opts, progress=progress,
+                                            under_lock=(lambda: handoff.ensure_no_bot(data_dir)) if embedded else None))
+            except handoff.BotStarted:
+                continue
+            break
+        else:
+            progress.close()
+            print(f"error: cannot tell whether a bot serves {data_dir}; try again", file=sys.stderr)
+            return 1
+    except KeyboardInterrupt:
         progress.close()
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:  # a full disk or a read-only data directory
+        print("interrupted: what was written is kept, and the next run completes it", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        msg = handoff.failure_message(exc, data_dir)
+        if msg is None:
+            raise
         progress.close()
-        print(f"error: cannot write the index: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    except sqlite3.Error as exc:  # SQLite reports a full disk / read-only file as its own errors
-        progress.close()
-        print(f"error: cannot write the index in {settings_dir()}: {exc} (is the disk full or read-only?); "
-              "the next run repairs it", file=sys.stderr)
+        print(f"error: {msg}", file=sys.stderr)
         return 1
     progress.close()
-    if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False))
-    else:
-        print(
-            f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-            f"{report.skipped} skipped; {report.embedded} embedded in {report.seconds:.1f}s"
-        )
-        for key in report.new_executives:
-            print(f"added executive {key!r} (from the data)")
-        for e in report.errors[:50]:
-            where = f"{e.source}:{e.line}" if e.line is not None else e.source
-            print(f"  skipped {where}: {e.error}", file=sys.stderr)
-        if len(report.errors) > 50:
-            print(f"  … and {len(report.errors) - 50} more (use --json for all)", file=sys.stderr)
+    print_report(report.to_json(), args.json)
     return report.exit_code
 
 
-def settings_dir() -> str:
-    from retrieval.settings import get_settings
+def _job(sources: list[str], opts: IngestOptions) -> handoff.Job:
+    # The bot runs in another directory: hand it absolute paths (not resolved: a symlink keeps its name).
+    absolute = [s if is_url(s) else os.path.abspath(s) for s in sources]
+    argv = [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv and sys.argv[0] else []
+    return handoff.Job(absolute, opts, argv)
 
-    return str(get_settings().data_dir)
+
+def _finish(outcome: handoff.Outcome, sources: list[str], as_json: bool) -> int:
+    if outcome.error is not None or outcome.report is None:
+        print(f"error: {outcome.error}", file=sys.stderr)
+        return 1
+    report = outcome.report
+    # Name each problem's file as the user typed it, as a local run does.
+    typed = {os.path.abspath(s): s for s in sources if not is_url(s)}
+    for e in report.get("errors", []):
+        src = str(e.get("source", ""))
+        for absolute, original in typed.items():
+            if src == absolute or src.startswith(absolute.rstrip("/") + "/"):
+                e["source"] = original + src[len(absolute):]
+                break
+    print_report(report, as_json)
+    return outcome.exit_code
+
+
+def print_report(report: dict, as_json: bool) -> None:
+    """The report as the CLI prints it: one JSON line, or the counts and the first problems."""
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    print(
+        f"{report['added']} added, {report['updated']} updated, {report['unchanged']} unchanged, "
+        f"{report['skipped']} skipped; {report['embedded']} embedded in {report['seconds']:.1f}s"
+    )
+    for key in report.get("new_executives", []):
+        print(f"added executive {key!r} (from the data)")
+    errors = report.get("errors", [])
+    for e in errors[:50]:
+        where = f"{e['source']}:{e['line']}" if e.get("line") is not None else e["source"]
+        print(f"  skipped {where}: {e['error']}", file=sys.stderr)
+    if len(errors) > 50:
+        print(f"  … and {len(errors) - 50} more (use --json for all)", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

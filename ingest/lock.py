@@ -21,7 +21,7 @@ class LockedError(RuntimeError):
     """Another process is writing this index."""
 
 
-def _describe_holder(data_dir: Path) -> str:
+def describe_holder(data_dir: Path) -> str:
     """'the ingest started 09:21:05 by pid 1234 (`execbot ingest big.csv`)', or '' when unknown."""
     try:
         info = json.loads((data_dir / HOLDER_FILE).read_text(encoding="utf-8"))
@@ -47,7 +47,7 @@ def write_lock(data_dir: Path, wait: bool = True, timeout: float = -1) -> Iterat
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        holder = _describe_holder(data_dir)
+        holder = describe_holder(data_dir)
         if not wait:
             raise LockedError(
                 f"another ingest is writing {data_dir}{holder}; try again when it finishes (or pass --wait)"

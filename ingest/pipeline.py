@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 import sys
 import time
@@ -114,6 +116,10 @@ def iter_records(sources: Iterable[str], opts: IngestOptions, report: IngestRepo
                 report.errors.append(Issue(str(path), None, f"cannot read: {exc.strerror or exc}"))
 
 
+def _take(records: Iterator[Record], n: int) -> list[Record]:
+    return list(itertools.islice(records, n))
+
+
 def _collect(items: Iterable[Record | Issue], report: IngestReport) -> Iterator[Record]:
     for item in items:
         if isinstance(item, Issue):
@@ -150,15 +156,18 @@ async def load_registry(index: Index) -> Registry:
 
 async def ingest(
     sources: list[str], opts: IngestOptions | None = None, index: Index | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, under_lock: Callable[[], None] | None = None,
 ) -> IngestReport:
-    """Run one ingest. Holds the data directory's write lock for the whole run."""
+    """Run one ingest. Holds the data directory's write lock for the whole run; `under_lock` is called
+    once the lock is held, before anything is opened, and may raise to give up (see ingest.handoff)."""
     opts = opts or IngestOptions()
     index = index or Index()
     own_index = index.store.db is None  # open (and close) it here unless the caller holds it open
     report = IngestReport()
     t0 = time.monotonic()
     with write_lock(index.data_dir, wait=opts.wait):
+        if under_lock is not None:
+            under_lock()
         if own_index:
             await index.open()
         try:
@@ -181,18 +190,22 @@ async def _run(sources: list[str], opts: IngestOptions, index: Index, report: In
     registry = await load_registry(index)
     resolver = Resolver(registry, author=opts.author)
     batch: list[Doc] = []
+    records = iter_records(sources, opts, report)
     async with index.writer(progress) as writer:
-        for rec in iter_records(sources, opts, report):
-            ex = resolver.executive_for(rec)
-            if rec.is_digest:
-                await writer.flush()  # one encode at a time: the model is not shared across threads
-                digest, chunks = record_to_digest(rec, ex)
-                report.add(await index.write_digest(digest, chunks))
-                continue
-            batch.append(record_to_doc(rec, ex))
-            if len(batch) >= BATCH:
-                await writer.add(batch)
-                batch = []
+        # Parsing (and fetching feeds) is blocking code: it runs in a worker thread, a batch of records at
+        # a time, so that the bot, which runs its ingests on its own event loop, keeps answering meanwhile.
+        while chunk := await asyncio.to_thread(_take, records, BATCH):
+            for rec in chunk:
+                ex = resolver.executive_for(rec)
+                if rec.is_digest:
+                    await writer.flush()  # one encode at a time: the model is not shared across threads
+                    digest, chunks = record_to_digest(rec, ex)
+                    report.add(await index.write_digest(digest, chunks))
+                    continue
+                batch.append(record_to_doc(rec, ex))
+                if len(batch) >= BATCH:
+                    await writer.add(batch)
+                    batch = []
         if batch:
             await writer.add(batch)
     report.add(writer.result)

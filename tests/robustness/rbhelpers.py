@@ -221,6 +221,22 @@ def tree_digest(path: Path) -> dict[str, str]:
     return out
 
 
+def lock_is_held(data_dir: Path) -> bool:
+    """Whether some process holds the data directory's write lock (tried, and released at once)."""
+    from filelock import FileLock, Timeout
+
+    path = data_dir / "write.lock"
+    if not path.exists():
+        return False
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    lock.release()
+    return False
+
+
 def last_json(stdout: str) -> dict:
     for line in reversed(stdout.strip().splitlines()):
         if line.startswith("{"):

@@ -6,10 +6,8 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
-from filelock import FileLock, Timeout
 
 from tests.robustness.rbhelpers import (
     PY,
@@ -17,6 +15,7 @@ from tests.robustness.rbhelpers import (
     cli_env,
     consistency,
     last_json,
+    lock_is_held,
     popen_cli,
     run_cli,
     scale,
@@ -26,19 +25,6 @@ from tests.robustness.rbhelpers import (
 pytestmark = pytest.mark.slow
 
 ROWS = scale(3000, 3000)
-
-
-def lock_is_held(data_dir: Path) -> bool:
-    path = data_dir / "write.lock"
-    if not path.exists():
-        return False
-    lock = FileLock(str(path))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        return True
-    lock.release()
-    return False
 
 
 def test_one_writer_at_a_time_and_readers_keep_answering(tmp_path):

@@ -43,6 +43,7 @@ class Admin(commands.Cog):
                                                 lambda t: msg.edit(content=t, allowed_mentions=NONE))
             log.info("reingest by %s: %s", ctx.author.id, text)
             await msg.edit(content=text, allowed_mentions=NONE)
+        self.bot.dispatch("execbot_ingest")  # follows announce the new posts now, not at the next poll
 
     @commands.hybrid_command(name="sources", description="The configured sources (admins).")
     @app_commands.default_permissions(manage_guild=True)

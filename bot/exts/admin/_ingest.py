@@ -1,19 +1,22 @@
-"""Re-ingest from the bot: which sources are allowed, and running the ingest off the event loop."""
+"""Re-ingest from the bot: which sources are allowed, running the ingest on the bot's own index, and the
+jobs `execbot ingest` hands over to the running bot."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
 from bot.exts.errors._messages import UserFacingError
-from ingest.lock import LockedError
+from ingest.handoff import Busy, Channel, HandoffServer, Job
+from ingest.lock import LockedError, describe_holder
 from ingest.pipeline import IngestOptions, IngestReport, ingest, is_url
 from ingest.settings import IngestSettings
 from retrieval.index import Index, ModelMismatchError
-from retrieval.settings import RetrievalSettings
 from retrieval.vectors import VectorStoreError
 
 log = logging.getLogger(__name__)
@@ -65,22 +68,14 @@ def describe_sources(configured: list[str]) -> str:
     return "\n".join(lines) or "No sources are configured (EXECBOT_SOURCES)."
 
 
-async def run_ingest(settings: RetrievalSettings, sources: list[str],
-                     progress: Callable[[int], None] | None = None) -> IngestReport:
-    """Ingest in a worker thread with its own event loop and its own index connection: parsing is
-    synchronous code, and the bot's loop must keep answering while it runs. Never waits for the
-    inter-process write lock: LockedError instead."""
-    fetch_timeout = IngestSettings().fetch_timeout
-
-    def work() -> IngestReport:
-        async def go() -> IngestReport:
-            async with Index(settings) as index:
-                opts = IngestOptions(wait=False, fetch_timeout=fetch_timeout)
-                return await ingest(sources, opts, index=index, progress=progress)
-
-        return asyncio.run(go())
-
-    return await asyncio.to_thread(work)
+async def run_ingest(index: Index, sources: list[str], progress: Callable[[int], None] | None = None,
+                     opts: IngestOptions | None = None) -> IngestReport:
+    """Ingest through the bot's own Index, on the bot's event loop: the engine's readers see each batch
+    the moment it is committed, and a --rebuild resets the very vector store they query. The pipeline
+    parses in a worker thread and encodes in another, so the loop keeps answering. Never waits for the
+    inter-process write lock (that would block the loop): LockedError instead."""
+    opts = replace(opts or IngestOptions(fetch_timeout=IngestSettings().fetch_timeout), wait=False)
+    return await ingest(sources, opts, index=index, progress=progress)
 
 
 def report_text(report: IngestReport) -> str:
@@ -99,10 +94,10 @@ async def reingest_with_progress(engine, sources: list[str],  # noqa: ANN001 - r
     engine's registry afterwards; return the final text (counts, or why it couldn't run)."""
     done = [0]
 
-    def on_progress(n: int) -> None:  # called from the worker thread; an int update is atomic enough
+    def on_progress(n: int) -> None:
         done[0] += n
 
-    task = asyncio.create_task(run_ingest(engine.settings, sources, on_progress))
+    task = asyncio.create_task(run_ingest(engine.index, sources, on_progress))
     shown, t0 = -1, time.monotonic()
     while not task.done():
         await asyncio.wait({task}, timeout=PROGRESS_EVERY)
@@ -120,3 +115,51 @@ async def reingest_with_progress(engine, sources: list[str],  # noqa: ANN001 - r
         return f"Re-ingest failed: {exc}"
     await engine.registry(refresh=True)
     return report_text(report)
+
+
+# -- jobs handed over by `execbot ingest` ----------------------------------------------------------
+
+
+async def run_handed_off(engine, lock: asyncio.Lock, job: Job, channel: Channel,  # noqa: ANN001
+                         on_done: Callable[[IngestReport], None] | None = None) -> IngestReport:
+    """A job `execbot ingest` handed to this bot: the same ingest as /reingest, on the bot's own Index and
+    under the same lock, so it never overlaps /reingest or the schedule. A client that asked to wait
+    waits its turn (asyncio.Lock is first come, first served); one that did not gets Busy. `on_done`
+    hears of each finished job (the Discord bot announces new posts to followers)."""
+    me = f"the running bot (pid {os.getpid()})"
+    if lock.locked():
+        if not job.opts.wait:
+            raise Busy(f"{me} is already ingesting into {engine.settings.data_dir}; "
+                       "try again when it finishes (or pass --wait)")
+        await channel.waiting(f"waiting for {me} to finish another ingest into {engine.settings.data_dir}…")
+    async with lock:
+        channel.check()  # the client may have given up while it waited
+        told = False
+        while True:
+            try:
+                report = await run_ingest(engine.index, job.sources, channel.progress, job.opts)
+                break
+            except LockedError as exc:  # another process writes (one that started before this bot)
+                if not job.opts.wait:
+                    raise Busy(str(exc)) from None
+                if not told:
+                    await channel.waiting(f"waiting for another ingest writing {engine.settings.data_dir}"
+                                          f"{describe_holder(Path(engine.settings.data_dir))}…")
+                    told = True
+                await asyncio.sleep(1.0)
+                channel.check()
+    await engine.registry(refresh=True)
+    if on_done is not None:
+        on_done(report)
+    return report
+
+
+async def serve_handoff(engine, lock: asyncio.Lock,  # noqa: ANN001
+                        on_done: Callable[[IngestReport], None] | None = None) -> HandoffServer | None:
+    """Make this bot the writer of its embedded store: serve `execbot ingest` jobs (ingest.handoff).
+    None with a Chroma server (every process may write then) or when another bot serves already."""
+    if engine.settings.chroma_host:
+        return None
+    server = HandoffServer(Path(engine.settings.data_dir),
+                           lambda job, channel: run_handed_off(engine, lock, job, channel, on_done))
+    return server if await server.start() else None

@@ -41,18 +41,18 @@ class FollowState:
 
     async def add(self, f: Follow) -> bool:
         """Follow, or update the filters of an existing follow (its watermark stays). True if new."""
-        cur = await self.conn.execute(
+        async with self.conn.execute("SELECT 1 FROM follows WHERE channel_id = ? AND executive = ?",
+                                     (f.channel_id, f.executive)) as cur:
+            existed = await cur.fetchone() is not None
+        await self.conn.execute(
             "INSERT INTO follows (channel_id, executive, created_at, watermark, keywords, min_engagement) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(channel_id, executive) DO UPDATE SET "
-            "keywords = excluded.keywords, min_engagement = excluded.min_engagement "
-            "RETURNING created_at = ?",
+            "keywords = excluded.keywords, min_engagement = excluded.min_engagement",
             (f.channel_id, f.executive, f.created_at, f.watermark, json.dumps(f.keywords, ensure_ascii=False),
-             f.min_engagement, f.created_at),
+             f.min_engagement),
         )
-        row = await cur.fetchone()
-        await cur.close()
         await self.conn.commit()
-        return bool(row and row[0])
+        return not existed
 
     async def remove(self, channel_id: int, executive: str) -> bool:
         cur = await self.conn.execute("DELETE FROM follows WHERE channel_id = ? AND executive = ?",

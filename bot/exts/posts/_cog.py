@@ -121,8 +121,8 @@ class Posts(commands.Cog):
         if msg is None:
             return
         if reply.record is not None:
-            await self.feedback.record(msg.id, reply.record)
-        self.conversations.put(msg.id, turn)
+            await self.feedback.record(int(msg.id), reply.record)
+        self.conversations.put(int(msg.id), turn)
         channel = msg.channel
         if isinstance(channel, discord.Thread):
             if channel.id in self.conversations or channel.owner_id == getattr(self.bot.user, "id", None):

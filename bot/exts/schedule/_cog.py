@@ -45,15 +45,16 @@ class Schedule(commands.Cog):
     async def ingest_once(self) -> str:
         lock = self.bot.ingest_lock
         if lock.locked():
-            return "busy"  # a /reingest is running; the next tick will catch up
+            return "busy"  # a /reingest or a handed-over `execbot ingest` is running; the next tick catches up
         async with lock:
             try:
-                report = await run_ingest(self.bot.engine.settings, IngestSettings().sources)
+                report = await run_ingest(self.bot.engine.index, IngestSettings().sources)
             except LockedError:
                 log.info("scheduled ingest skipped: another process is writing the index")
                 return "locked"
         await self.bot.engine.registry(refresh=True)
         log.info("scheduled ingest: %s", report_text(report))
+        self.bot.dispatch("execbot_ingest", report)  # followers hear of the new posts now, not at the next poll
         return "done"
 
     @tasks.loop(minutes=60)

@@ -85,7 +85,8 @@ async def collect(
     """Run the keyword ranking (SQLite, in aiosqlite's thread) and the vector ranking (the model and
     Chroma, in another thread) at once, with the same filters; then read every candidate's row."""
     lo, hi = to_epoch(since), to_epoch(until)
-    expansions = await expand(store, lexicon, text, terms) if lexicon is not None else []
+    df: dict[str, int | None] = {}  # FTS5 token counts read for this question, shared by expand and IDF
+    expansions = await expand(store, lexicon, text, terms, df) if lexicon is not None else []
     # An English question's Chinese translations go into the vector query too: the multilingual
     # model scores it against Chinese posts better that way (+0.11 hit@5 English -> Chinese on the
     # eval's test split). A Chinese question is left alone: English words dilute it (-0.09 Chinese ->
@@ -97,7 +98,7 @@ async def collect(
 
     vectors = asyncio.ensure_future(asyncio.to_thread(vector_side))
     try:
-        weights, unseen = await idf_weights(store, terms, expansions)
+        weights, unseen = await idf_weights(store, terms, expansions, df)
         kw = await keyword_search(store, terms, k=CANDIDATES, executive=executive, since=lo, until=hi,
                                   weights=weights, expansions=expansions)
     except BaseException:

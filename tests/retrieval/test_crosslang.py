@@ -83,3 +83,17 @@ def test_glossary_file_and_executive_names(tmp_path):
     assert read_glossary(tmp_path / "missing.toml") == []
     pairs = executive_pairs(Registry.load())
     assert any("雷军" in zh and "Lei Jun" in en for zh, en in pairs)
+
+
+def test_expansion_order_does_not_depend_on_the_hash_seed():
+    # The order reaches the vector query's text: the same question must embed the same way every run.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "from retrieval.crosslang import forms; print(forms('deliveries'), forms('working'))"
+    root = Path(__file__).resolve().parents[2]
+    outs = {subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONHASHSEED=str(seed)),
+                           cwd=root, capture_output=True, text=True, check=True).stdout for seed in (1, 2, 3)}
+    assert len(outs) == 1

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import aiosqlite
 
+from bot.sqlstate import ensure_schema
+
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS follows (
         channel_id INTEGER NOT NULL, executive TEXT NOT NULL, created_at INTEGER NOT NULL,
@@ -35,9 +37,7 @@ class FollowState:
         self.conn = conn
 
     async def ensure(self) -> None:
-        for stmt in SCHEMA:
-            await self.conn.execute(stmt)
-        await self.conn.commit()
+        await ensure_schema(self.conn, SCHEMA)
 
     async def add(self, f: Follow) -> bool:
         """Follow, or update the filters of an existing follow (its watermark stays). True if new."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from bot.sqlstate import ensure_schema
+
 SCHEMA = """CREATE TABLE IF NOT EXISTS bot_state (
     key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL
 )"""
@@ -14,8 +16,7 @@ class BotState:
         self.conn = conn
 
     async def ensure(self) -> None:
-        await self.conn.execute(SCHEMA)
-        await self.conn.commit()
+        await ensure_schema(self.conn, [SCHEMA])
 
     async def get(self, key: str) -> tuple[str, int] | None:
         async with self.conn.execute("SELECT value, updated_at FROM bot_state WHERE key = ?", (key,)) as cur:

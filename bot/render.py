@@ -143,6 +143,9 @@ def summary_embed(s: Summary, names: dict[str, str], tz: ZoneInfo | None = None,
         f"{_change(s.engagement, s.prev_engagement)}: {_n(s.likes)} likes, {_n(s.shares)} shares, "
         f"{_n(s.comments)} comments."
     )
+    if s.prose and s.prose.overview:
+        # The generated overview leads, as in the seed digest; the figures follow it.
+        overview = f"{clip(s.prose.overview, 3000)}\n\n{overview}"
     e = discord.Embed(title=title, description=overview, colour=COLOR)
     for i, (hit, summ) in enumerate(zip(s.top, s.top_summaries, strict=False), 1):
         value = f"{_link(_day(hit.published_at, tz), hit.url)} · {_engagement(hit)}\n{_one_line(summ or hit.text, 600)}"
@@ -162,6 +165,11 @@ def summary_embed(s: Summary, names: dict[str, str], tz: ZoneInfo | None = None,
         e.set_thumbnail(url=s.photo_url)
         e.add_field(name="Photo of the week", inline=False,
                     value=f"{_link(_day(s.photo.published_at, tz), s.photo.url)} · {_engagement(s.photo)}")
+    if s.prose and s.prose.trend:
+        e.add_field(name="Trend analysis", value=clip(s.prose.trend, FIELD_VALUE), inline=False)
+    if s.prose:
+        for name, value in sources_fields(s.prose.citations, names, tz)[:2]:
+            e.add_field(name=name, value=value, inline=False)
     if s.notice:
         e.add_field(name="Note", value=s.notice, inline=False)
     if chart_name:

@@ -45,11 +45,16 @@ def check_citations(text: str, n_sources: int) -> Checked:
     return Checked(text=_MARKER.sub(rewrite, text).strip(), cited=order)
 
 
+def split_sentences(text: str) -> list[str]:
+    """The sentences of a checked text, each with the markers that follow it."""
+    return [part for m in _SENTENCE.finditer(text) if (part := m.group(0).strip())]
+
+
 def cited_sentences(text: str) -> list[tuple[str, int]]:
     """(sentence without markers, first source it cites) for a checked answer.
 
     Approximate on purpose: an uncited sentence borrows the next cited one's source (or the previous one's)."""
-    parts = [m.group(0).strip() for m in _SENTENCE.finditer(text)]
+    parts = split_sentences(text)
     sources = [int(m.group(1)) if (m := _CANON.search(p)) else 0 for p in parts]
     for i in range(len(sources) - 1, -1, -1):  # borrow from the next cited sentence…
         if not sources[i] and i + 1 < len(sources):

@@ -233,7 +233,9 @@ class Engine:
         return TopResult(filters=f, by=by, posts=posts, notice=notice)
 
     async def summary(self, period: str | None = "last week", author: str | None = None, chart: Path | None = None,
-                      now: datetime | str | None = None) -> Summary:
+                      now: datetime | str | None = None, prose: bool = True) -> Summary:
+        """The period's figures, top posts, topics and days; with ANSWER_BACKEND=openai (and `prose`),
+        also a generated overview and trend analysis, checked, in EXECBOT_DIGEST_LANGUAGE."""
         from retrieval.summary import build_summary
 
         p = self.period(period, "last week", now)
@@ -242,12 +244,26 @@ class Engine:
         s.filters.author = author
         if s.posts == 0:
             s.notice = await self._empty_period_notice(s.filters) or s.notice
+        elif prose and self.settings.answer_backend == "openai":
+            await self._add_prose(s, p)
         if chart is not None:
             from retrieval.chart import draw_chart
 
             who = (await self.names()).get(author or "", "All executives")
             s.chart = str(await asyncio.to_thread(draw_chart, s, Path(chart), f"{who}: {p.label}"))
         return s
+
+    async def _add_prose(self, s: Summary, p: Period) -> None:
+        from retrieval.digest_prose import SOURCES, pick_sources, write_prose
+        from retrieval.top import top_posts
+
+        # Twice as many as needed: content-free posts (转发微博) are skipped, not cited.
+        posts = await top_posts(self.store, since=p.start, until=p.end, executive=s.filters.author,
+                                by="engagement", n=2 * SOURCES)
+        who = (await self.names()).get(s.filters.author or "", "") or "the executives followed here"
+        s.prose, notice = await write_prose(s, pick_sources(posts), who, self.settings)
+        if notice:
+            s.notice = f"{s.notice} {notice}".strip()
 
     async def _author_key(self, author: str | None) -> str | None:
         """Accept a key, a name or an alias ("Lei Jun", "雷军") wherever an executive is named."""

@@ -113,25 +113,31 @@ async def stream_completion(client: httpx.AsyncClient, url: str, body: dict, hea
             yield _content(json.loads(data), streamed=True)
 
 
-async def generative_answer(question: str, result: SearchResult, fallback: Answer, settings: RetrievalSettings,
-                            on_delta: OnDelta | None = None, min_interval: float = 1.0) -> Answer:
-    """Ask the model to answer from `result.hits`; return its checked, cited answer, or `fallback`.
+class Unavailable(Exception):
+    """No usable completion (timeout, HTTP or connection error, bad JSON); `reason` is short and safe to show."""
 
-    `on_delta(text_so_far)` sees the raw text while it streams (at most once per `min_interval`
-    seconds, the last piece always); the returned Answer holds the validated text."""
-    prompt = build_prompt(question, result.hits, settings.llm_max_context_posts, settings.tz)
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def complete(messages: list[dict[str, str]], settings: RetrievalSettings,
+                   on_text: OnDelta | None = None, min_interval: float = 1.0) -> str:
+    """The model's whole reply to `messages`, streamed; `on_text(text_so_far)` sees it grow (throttled).
+
+    Raises Unavailable on any failure; logs the cause, never the key."""
     key = settings.llm_api_key.get_secret_value()
     headers = {"Accept": "text/event-stream"}
     if key:
         headers["Authorization"] = f"Bearer {key}"
     url = settings.llm_base_url.rstrip("/") + "/chat/completions"
-    body = {"model": settings.llm_model, "messages": prompt.messages, "stream": True, "temperature": TEMPERATURE}
-    throttle = Throttle(on_delta, min_interval)
+    body = {"model": settings.llm_model, "messages": messages, "stream": True, "temperature": TEMPERATURE}
+    throttle = Throttle(on_text, min_interval)
     text = ""
     try:
         # httpx's timeouts bound each connect/read; the outer deadline bounds the whole answer,
         # since a server that drips tokens never trips a read timeout. aclosing: if the deadline
-        # fires while on_delta runs, the response is closed right away, not whenever GC gets to it.
+        # fires while on_text runs, the response is closed right away, not whenever GC gets to it.
         async with (
             asyncio.timeout(settings.llm_timeout),
             httpx.AsyncClient(timeout=httpx.Timeout(settings.llm_timeout)) as client,
@@ -145,12 +151,26 @@ async def generative_answer(question: str, result: SearchResult, fallback: Answe
         # ValueError covers json.JSONDecodeError; the others, JSON of an unexpected shape.
         timed_out = isinstance(exc, TimeoutError | httpx.TimeoutException)
         detail = _redact(str(exc), key) or (f"no answer within {settings.llm_timeout:g} s" if timed_out else "")
-        logger.warning("generated answer failed (%s: %s); using the extractive answer", type(exc).__name__, detail)
-        reason = "timed out" if timed_out else type(exc).__name__
-        return _fallback(fallback, UNAVAILABLE.format(reason=reason))
-
+        logger.warning("language model request failed (%s: %s)", type(exc).__name__, detail)
+        raise Unavailable("timed out" if timed_out else type(exc).__name__) from None
     # Reasoning models (DeepSeek-R1, Qwen3 on Ollama) put their scratchpad in <think>…</think>: not the answer.
-    checked = check_citations(_THINK.sub("", text), len(prompt.sources))
+    return _THINK.sub("", text)
+
+
+async def generative_answer(question: str, result: SearchResult, fallback: Answer, settings: RetrievalSettings,
+                            on_delta: OnDelta | None = None, min_interval: float = 1.0) -> Answer:
+    """Ask the model to answer from `result.hits`; return its checked, cited answer, or `fallback`.
+
+    `on_delta(text_so_far)` sees the raw text while it streams (at most once per `min_interval`
+    seconds, the last piece always); the returned Answer holds the validated text."""
+    prompt = build_prompt(question, result.hits, settings.llm_max_context_posts, settings.tz)
+    try:
+        text = await complete(prompt.messages, settings, on_delta, min_interval)
+    except Unavailable as exc:
+        logger.warning("using the extractive answer")
+        return _fallback(fallback, UNAVAILABLE.format(reason=exc.reason))
+
+    checked = check_citations(text, len(prompt.sources))
     if not checked.cited:
         logger.warning("generated answer cited no valid source; using the extractive answer")
         return _fallback(fallback, NO_CITATIONS)

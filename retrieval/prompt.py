@@ -64,12 +64,13 @@ def _attr(value: str) -> str:
     return neutralise(value).replace('"', "'").replace("\n", " ").strip()
 
 
-def format_source(n: int, hit: Hit, tz: ZoneInfo) -> str:
+def format_source(n: int, hit: Hit, tz: ZoneInfo, limit: int = MAX_SOURCE_CHARS, engagement: bool = False) -> str:
     day = hit.published_at.astimezone(tz).date().isoformat() if hit.published_at else "unknown"
     who = hit.author_name or hit.author
     title = f' title="{_attr(hit.title)}"' if hit.title else ""
-    head = f'<source id="{n}" date="{day}" author="{_attr(who)}" kind="{hit.kind}"{title}>'
-    return f"{head}\n{neutralise(clip(hit.text))}\n</source>"
+    counts = f' likes="{hit.likes}" shares="{hit.shares}" comments="{hit.comments}"' if engagement else ""
+    head = f'<source id="{n}" date="{day}" author="{_attr(who)}" kind="{hit.kind}"{title}{counts}>'
+    return f"{head}\n{neutralise(clip(hit.text, limit))}\n</source>"
 
 
 @dataclass

@@ -136,6 +136,8 @@ def render_summary(summary: Summary, names: dict[str, str] | None = None, *,
     if summary.posts:
         lines.append(f"  {format_count(summary.likes)} likes · {format_count(summary.shares)} shares · "
                      f"{format_count(summary.comments)} comments")
+    if summary.prose and summary.prose.overview:
+        lines += ["", summary.prose.overview]
     if summary.top:
         lines += ["", f"Top {len(summary.top)} posts"]
         for i, hit in enumerate(summary.top, 1):
@@ -154,6 +156,12 @@ def render_summary(summary: Summary, names: dict[str, str] | None = None, *,
             bar = "█" * (round(d.posts / most * BAR_WIDTH) if d.posts else 0)
             lines.append(f"  {d.day:%m-%d %a}  {d.posts:>4}  {bar:<{BAR_WIDTH}}  "
                          f"{format_count(d.engagement):>11}")
+    if summary.prose and summary.prose.trend:
+        lines += ["", "Trend analysis", summary.prose.trend]
+    if summary.prose:
+        lines += ["", "Sources"]
+        lines += [f"[{i}] {short_date(h.published_at, tz)} {h.url or h.id}" for i, h in
+                  enumerate(summary.prose.citations, 1)]
     if summary.digests:
         lines += ["", "Digests covering this period"]
         for dg in summary.digests:

@@ -100,6 +100,20 @@ class DayActivity:
 
 
 @dataclass
+class Prose:
+    """A digest's generated overview and trend analysis, checked (retrieval/digest_prose.py)."""
+
+    overview: str  # checked text; [n] is citations[n-1]
+    trend: str
+    citations: list[Hit] = field(default_factory=list)
+    language: str = "en"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"language": self.language, "overview": self.overview or None, "trend": self.trend or None,
+                "citations": [{"n": i, "id": h.id, "url": h.url} for i, h in enumerate(self.citations, 1)]}
+
+
+@dataclass
 class Summary:
     filters: Filters
     posts: int
@@ -117,6 +131,7 @@ class Summary:
     chart: str | None = None  # path of the PNG when one was drawn
     notice: str = ""
     photo: Hit | None = None  # the most engaging post with a picture: the photo of the week
+    prose: Prose | None = None  # the generated overview and trend analysis (ANSWER_BACKEND=openai)
 
     @property
     def photo_url(self) -> str | None:
@@ -141,4 +156,5 @@ class Summary:
             "photo": None if self.photo is None else {
                 "url": self.photo_url, "post": self.photo.id, "post_url": self.photo.url,
                 "engagement": self.photo.engagement, "published_at": self.photo.to_json()["published_at"]},
+            "prose": None if self.prose is None else self.prose.to_json(),
         }

@@ -42,6 +42,8 @@ class RetrievalSettings(BaseSettings):
     llm_api_key: SecretStr = Field(SecretStr(""), alias="LLM_API_KEY")
     llm_timeout: float = Field(30.0, alias="LLM_TIMEOUT")
     llm_max_context_posts: int = Field(8, alias="LLM_MAX_CONTEXT_POSTS")
+    # The language of the digest's generated overview and trend analysis (with ANSWER_BACKEND=openai).
+    digest_language: Literal["en", "zh"] = Field("en", alias="EXECBOT_DIGEST_LANGUAGE")
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True

@@ -13,6 +13,9 @@ The requested model name picks a scripted behaviour (so a subprocess can choose 
   malformed     a chunk of broken JSON in the stream
   zh            a cited answer in Chinese
   think         a reasoning model's <think>…</think> scratchpad (citing [2]) before a cited answer
+  digest        a digest's OVERVIEW and TREND sections, cited, one citation out of range ([99])
+  digest-made-up  the same with one sentence stating a figure no source holds (3,500,000 cars)
+  digest-uncited-trend  a cited overview citing [2] only, and a TREND section that cites nothing
 
 Every request is recorded (JSON body and headers) in `FakeLLM.requests`.
 """
@@ -29,6 +32,12 @@ from aiohttp import web
 
 CITED_ONE = "Lei Jun said SU7 deliveries passed 28,000 in May [1]."
 CITED_TWO = " He added that the YU7 is preparing for mass production in July [2]."
+DIGEST = (
+    "**OVERVIEW:** Lei Jun was busy this week [1]. The post that drew the most engagement was about SU7 "
+    "deliveries [1][2]. He also looked ahead to the YU7 [3].\n\n"
+    "**TREND:** Deliveries and new models run through the week [2][3]. Critics were answered [99]."
+)
+MADE_UP = "Xiaomi sold 3,500,000 cars this year [1]."
 
 
 @dataclass
@@ -88,6 +97,9 @@ class FakeLLM:
             "injection": "PWNED",
             "zh": "五月小米SU7交付量超过28000台【1】。",
             "think": f"<think>Source [2] is about the YU7, not deliveries.</think>\n{CITED_ONE}",
+            "digest": DIGEST,
+            "digest-made-up": DIGEST.replace("He also looked", f"{MADE_UP} He also looked"),
+            "digest-uncited-trend": "OVERVIEW: The YU7 led the week [2].\nTREND: Everything went well.",
         }.get(model, CITED_ONE)
         if model == "plain" or not body.get("stream"):
             return web.json_response(_completion(model, answer))

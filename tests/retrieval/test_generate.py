@@ -318,3 +318,15 @@ async def test_execbot_ask_end_to_end(fake: FakeLLM, tmp_path: Path) -> None:
     assert KEY not in out + err
     system = fake.requests[0].body["messages"][0]["content"]
     assert "Write the answer in Chinese" in system and '<source id="1"' in fake.requests[0].body["messages"][1]["content"]
+
+    # The same install writes the digest's overview and trend (execbot summary), checked and cited.
+    env.update(LLM_MODEL="digest")
+    code, out, err = await _run("summary", "last week", "--author", "leijun", "--now", "2025-06-02", "--json", env=env)
+    assert code == 0, err
+    prose = json.loads(out)["prose"]
+    assert prose["overview"].startswith("Lei Jun was busy this week [1].") and prose["language"] == "en"
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", prose["overview"] + prose["trend"])} == \
+        {c["n"] for c in prose["citations"]}
+    code, out, err = await _run("summary", "last week", "--author", "leijun", "--now", "2025-06-02", env=env)
+    assert code == 0, err
+    assert "Trend analysis" in out and re.search(r"^\[1\] \S+ https://weibo\.com/", out, re.M), out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -160,3 +161,28 @@ async def test_scheduled_ingest_skips_while_a_reingest_runs(bot):
         assert await cog.ingest_once() == "busy"
     bot.settings.digest_channel_id = None
     assert await cog.digest_once() == "off"
+
+
+async def test_with_a_language_model_the_digest_leads_with_a_cited_overview_and_trend(index_settings):
+    # A real OpenAI-compatible server on 127.0.0.1: the digest's prose is generated, checked, and cited.
+    from tests.retrieval.fake_llm import FakeLLM
+
+    channel = FakeChannel()
+    async with FakeLLM(chunk_delay=0) as fake:
+        settings = index_settings.model_copy(update={"answer_backend": "openai", "llm_base_url": fake.base_url,
+                                                     "llm_model": "digest"})
+        async with Index(settings) as index:
+            state = BotState(index.store.conn)
+            await state.ensure()
+            assert await tick(Engine(index=index), state, channel, MON_0901) == "posted"
+    embed = channel.sent[0].kwargs["embed"]
+    overview, _, figures = embed.description.partition("\n\n")
+    assert overview.startswith("Lei Jun was busy this week [1].") and "**40 posts**" in figures
+    trend = next(f for f in embed.fields if f.name == "Trend analysis")
+    assert "[2]" in trend.value and "[99]" not in trend.value
+    sources = next(f for f in embed.fields if f.name == "Sources")
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", overview + trend.value)}
+    for n in cited:  # every marker in the prose resolves to a linked post
+        assert re.search(rf"^\[{n}\]\(<https://weibo\.com/\S+>\)", sources.value, re.M), sources.value
+    assert channel.sent[0].kwargs["allowed_mentions"].everyone is False
+    assert len(embed) <= 6000

@@ -6,7 +6,7 @@ on labelled questions split into a tuning half and a test half.
 
 Each question is run once per backend to collect both raw rankings (`Engine.rankings`: keyword hits
 with the share of the question's IDF weight they hold, vector hits with their cosine). Every mode and
-every cut-off of the sweep is then scored by passing those rankings through `retrieval.hybrid.fuse`, the
+every cut-off of the sweep is then scored by passing those rankings through `retrieval.search.hybrid.fuse`, the
 very function the engine uses. The cut-offs are swept on the tuning split only (keyword weight, then one
 vector cut-off per language pair, question x post) and reported on both splits: the test split is what
 the sweep never saw. Indexes are built once per (corpus, backend) under bench/.cache/, keyed by a hash
@@ -154,7 +154,8 @@ def _files(src: Path) -> list[Path]:
 
 
 def cache_key(corpus: Corpus, backend: str) -> str:
-    from retrieval import store, text
+    from retrieval.store import sqlite as store
+    from retrieval.store import text
 
     h = hashlib.sha256()
     h.update(f"v{CACHE_VERSION}\x1f{backend}\x1f{corpus.author}\x1fschema{store.SCHEMA_VERSION}".encode())
@@ -178,7 +179,7 @@ async def build_index(corpus: Corpus, backend: str, cache_root: Path, rebuild: b
                       log: Callable[[str], None] = print) -> tuple[Path, float, bool]:
     """(data dir, seconds spent building, reused?) for one corpus and backend."""
     from ingest.pipeline import IngestOptions, ingest
-    from retrieval.index import Index
+    from retrieval.store.index import Index
 
     home = cache_root / f"{corpus.name}-{backend}"
     key = cache_key(corpus, backend)
@@ -217,7 +218,7 @@ class Collected:
     q: Question
     kind: str  # "empty" (nothing to search), "top" (filters only), "search"
     pair: str
-    rankings: object = None  # retrieval.hybrid.Rankings, for "search"
+    rankings: object = None  # retrieval.search.hybrid.Rankings, for "search"
     top: list[str] = field(default_factory=list)  # source ids, for "top"
     engine_ids: list[str] = field(default_factory=list)  # what Engine.search returned at the shipped cut-offs
     seconds: float = 0.0
@@ -227,7 +228,7 @@ async def _pair(engine, q: Question, lang: str) -> str:  # noqa: ANN001 - retrie
     """The question's language pair: given, else from the graded posts' own language."""
     if q.pair:
         return q.pair
-    from retrieval.text import language
+    from retrieval.store.text import language
 
     post = CORPUS_DEFS[q.corpus].language
     ids = [i for i, g in q.grades.items() if g == 2]
@@ -256,8 +257,8 @@ async def collect(engine, q: Question) -> Collected:  # noqa: ANN001 - retrieval
 
 
 def results(c: Collected, cutoffs, mode: str = "hybrid", k: int = K) -> list[str]:  # noqa: ANN001
-    """Source ids of the top k results for one mode and set of cut-offs (retrieval.hybrid.fuse)."""
-    from retrieval.hybrid import fuse
+    """Source ids of the top k results for one mode and set of cut-offs (retrieval.search.hybrid.fuse)."""
+    from retrieval.search.hybrid import fuse
 
     if c.kind == "empty":
         return []
@@ -333,7 +334,7 @@ def sweep(cs: list[Collected], shipped, kw_grid: list[float], sim_grid: list[flo
           unseen_grid: Sequence[float] = UNSEEN_GRID) -> dict:
     """Coordinate search on the tuning split: for each keyword weight, each pair's vector cut-off in
     turn (two rounds), keeping the others fixed. Returns the best cut-offs and the grid it walked."""
-    from retrieval.embedding import PAIRS, Cutoffs
+    from retrieval.store.embedding import PAIRS, Cutoffs
 
     grid, best, best_val = [], shipped, objective(cs, shipped)
     for w, ub in [(w, ub) for w in kw_grid for ub in unseen_grid]:
@@ -366,7 +367,7 @@ def sweep(cs: list[Collected], shipped, kw_grid: list[float], sim_grid: list[flo
 async def run_backend(backend: str, questions: list[Question], cache_root: Path, rebuild: bool,
                       log: Callable[[str], None] = print) -> dict:
     from retrieval.engine import Engine
-    from retrieval.index import Index
+    from retrieval.store.index import Index
 
     by_corpus: dict[str, list[Question]] = {}
     for q in questions:
@@ -385,7 +386,7 @@ async def run_backend(backend: str, questions: list[Question], cache_root: Path,
                 collected.append(await collect(engine, q))
         finally:
             await index.close()
-    from retrieval.embedding import cutoffs_of, get_embedder
+    from retrieval.store.embedding import cutoffs_of, get_embedder
 
     emb = get_embedder(backend)
     secs = sorted(c.seconds for c in collected)
@@ -438,9 +439,9 @@ def analyse(run: dict, kw_grid: list[float], sim_grid: list[float]) -> dict:
 def fused_vectors(a: dict, b: dict) -> dict | None:
     """Two backends' vector rankings fused (RRF), each gated by its own tuned cut-offs, with the first
     backend's keyword side: what a second embedding model would buy, before paying for it."""
-    from retrieval.embedding import Cutoffs
-    from retrieval.fusion import rrf
-    from retrieval.hybrid import Rankings
+    from retrieval.search.fusion import rrf
+    from retrieval.search.hybrid import Rankings
+    from retrieval.store.embedding import Cutoffs
 
     cut_a, cut_b = (Cutoffs(**r["tuned_cutoffs"]) for r in (a, b))
     by_id = {c.q.id: c for c in b["collected"]}
@@ -542,7 +543,7 @@ def markdown(report: dict) -> str:
 
 
 def verdict(report: dict) -> tuple[list[str], bool]:
-    from retrieval.embedding import DEFAULT_BACKEND
+    from retrieval.store.embedding import DEFAULT_BACKEND
 
     msgs, ok = [], True
     by = {b["backend"]: b for b in report["backends"]}
@@ -574,7 +575,7 @@ def verdict(report: dict) -> tuple[list[str], bool]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    from retrieval.embedding import BACKENDS
+    from retrieval.store.embedding import BACKENDS
 
     ap = argparse.ArgumentParser(prog="python -m bench.eval", description=__doc__.split("\n")[0])
     ap.add_argument("--smoke", action="store_true", help="sample only, the default backend, a few questions")
@@ -599,7 +600,7 @@ def smoke_questions(qs: list[Question]) -> list[Question]:
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    from retrieval.embedding import DEFAULT_BACKEND
+    from retrieval.store.embedding import DEFAULT_BACKEND
 
     t0 = time.monotonic()
     qs = load_questions()

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import CORPORA, RESULTS, ROOT
-from retrieval.embedding import BACKENDS, DEFAULT_BACKEND, get_embedder
+from retrieval.store.embedding import BACKENDS, DEFAULT_BACKEND, get_embedder
 
 ELON_CSV = CORPORA / "elon_musk_tweets_gpreda" / "elon_musk_tweets.csv"
 NOW = "2025-06-02"
@@ -216,7 +216,7 @@ def ingest_source(tmp: Path, limit: int | None) -> tuple[Path, str]:
 
 async def _ingest_in_process(src: Path, data_dir: Path, backend: str, embedder) -> tuple[float, dict]:  # noqa: ANN001
     from ingest.pipeline import IngestOptions, ingest
-    from retrieval.index import Index
+    from retrieval.store.index import Index
 
     index = Index(settings_for(data_dir, backend), embedder=embedder)
     await index.open()
@@ -234,7 +234,7 @@ def _csv_texts(src: Path) -> list[str]:
 
 
 async def _embedded_texts(data_dir: Path) -> list[str]:
-    from retrieval.store import Store, embed_text
+    from retrieval.store.sqlite import Store, embed_text
 
     store = Store(data_dir / "execbot.sqlite3")
     await store.open()
@@ -372,11 +372,11 @@ async def grow_synthetic(data_dir: Path, start: int, stop: int, backend: str, se
     same text in every backend's index however it was grown."""
     import numpy as np
 
-    from retrieval.index import _row_hash, doc_uid
     from retrieval.models import Doc
-    from retrieval.store import DocRow, Store, to_epoch, vector_metadata
-    from retrieval.text import content_hash, fts_document
-    from retrieval.vectors import VectorStore
+    from retrieval.store.index import _row_hash, doc_uid
+    from retrieval.store.sqlite import DocRow, Store, to_epoch, vector_metadata
+    from retrieval.store.text import content_hash, fts_document
+    from retrieval.store.vectors import VectorStore
 
     emb = get_embedder(backend)  # not loaded: only its name and dimension are read
     vocab = _vocab(random.Random(seed))
@@ -423,12 +423,12 @@ STAGES = (
     ("retrieval.engine:Engine", "_empty_period_notice", "empty_notice"),
     ("retrieval.engine", "collect", "collect"),
     ("retrieval.engine", "fuse", "fuse"),
-    ("retrieval.hybrid", "expand", "expand"),
-    ("retrieval.hybrid", "idf_weights", "idf_weights"),
-    ("retrieval.hybrid", "keyword_search", "keyword_search"),
-    ("retrieval.keyword", "_selective", "selective"),
-    ("retrieval.hybrid", "fetch_rows", "fetch_rows"),
-    ("retrieval.hybrid", "described_posts", "described_posts"),
+    ("retrieval.search.hybrid", "expand", "expand"),
+    ("retrieval.search.hybrid", "idf_weights", "idf_weights"),
+    ("retrieval.search.hybrid", "keyword_search", "keyword_search"),
+    ("retrieval.search.keyword_rank", "_selective", "selective"),
+    ("retrieval.search.hybrid", "fetch_rows", "fetch_rows"),
+    ("retrieval.search.hybrid", "described_posts", "described_posts"),
 )
 
 
@@ -505,10 +505,10 @@ async def _search_child(data_dir: Path, backend: str, rounds: int, nq: int) -> d
     import psutil
 
     from retrieval.engine import Engine
-    from retrieval.hybrid import CANDIDATES
-    from retrieval.index import Index
-    from retrieval.store import to_epoch
-    from retrieval.vectors import vector_where
+    from retrieval.search.hybrid import CANDIDATES
+    from retrieval.store.index import Index
+    from retrieval.store.sqlite import to_epoch
+    from retrieval.store.vectors import vector_where
 
     rss0 = psutil.Process().memory_info().rss
     load0 = os.getloadavg()[0]  # other work on the machine shows here: the figures are only as quiet as it

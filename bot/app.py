@@ -59,7 +59,7 @@ class ExecBotMixin:
             await self.engine.open()
             self._engine_open = True
         if self._serve_handoff and self.handoff is None:
-            from bot.exts.admin._ingest import serve_handoff
+            from bot.reingest import serve_handoff
 
             # Before anything reads vectors: this waits for an ingest that another process started first.
             self.handoff = await serve_handoff(

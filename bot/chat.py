@@ -1,7 +1,7 @@
 """`execbot chat`: the bot on a console, no Discord needed.
 
 A line is routed like a Discord message: "!top week" or "/top week" runs the command, a plain line is a
-question (as if it @mentioned the bot). Commands run the same `_logic` functions with the same argument
+question (as if it @mentioned the bot). Commands run the same `bot.replies` functions with the same argument
 splitting as the cogs, and errors get the same friendly messages; replies (embeds) print as text.
 """
 
@@ -12,16 +12,16 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 
+from bot import replies
 from bot.conversation import Conversations, scope_for
-from bot.exts.admin._ingest import (
+from bot.errors import INTERNAL, friendly
+from bot.reingest import (
     BUSY,
     describe_sources,
     reingest_with_progress,
     resolve_sources,
     serve_handoff,
 )
-from bot.exts.errors._messages import INTERNAL, friendly
-from bot.exts.posts import _logic
 from bot.render import Reply
 
 log = logging.getLogger("bot.chat")
@@ -35,25 +35,25 @@ Handler = Callable[..., Awaitable[Reply | str]]
 
 
 async def _top(engine, rest: str, prefix: str, out: Callable[[str], None]) -> Reply:  # noqa: ANN001
-    period, by = _logic.split_top_args(rest)
-    return await _logic.top_reply(engine, period, by)
+    period, by = replies.split_top_args(rest)
+    return await replies.top_reply(engine, period, by)
 
 
 async def _summary(engine, rest: str, prefix: str, out: Callable[[str], None]) -> Reply:  # noqa: ANN001
-    period, executive = await _logic.split_summary_args(engine, rest)
-    return await _logic.summary_reply(engine, period, executive)
+    period, executive = await replies.split_summary_args(engine, rest)
+    return await replies.summary_reply(engine, period, executive)
 
 
 async def _ask(engine, rest: str, prefix: str, out: Callable[[str], None]) -> Reply:  # noqa: ANN001
-    return await _logic.ask_reply(engine, rest)
+    return await replies.ask_reply(engine, rest)
 
 
 async def _stats(engine, rest: str, prefix: str, out: Callable[[str], None]) -> Reply:  # noqa: ANN001
-    return await _logic.stats_reply(engine)
+    return await replies.stats_reply(engine)
 
 
 async def _help(engine, rest: str, prefix: str, out: Callable[[str], None]) -> Reply:  # noqa: ANN001
-    reply = _logic.help_reply(prefix, qa_hint=False)
+    reply = replies.help_reply(prefix, qa_hint=False)
     reply.content = "A line without a prefix is a question."
     return reply
 
@@ -85,7 +85,7 @@ COMMANDS: dict[str, Handler] = {
     "top": _top, "summary": _summary, "ask": _ask, "stats": _stats, "help": _help,
     "sources": _sources, "reingest": _reingest,
 }
-USAGE = {usage.split()[0]: usage for usage, _ in _logic.COMMAND_HELP}
+USAGE = {usage.split()[0]: usage for usage, _ in replies.COMMAND_HELP}
 
 
 async def handle_line(engine, line: str, prefix: str = "!", out: Callable[[str], None] = print,  # noqa: ANN001
@@ -113,7 +113,7 @@ async def handle_line(engine, line: str, prefix: str = "!", out: Callable[[str],
             result = await _reingest(engine, rest.strip(), prefix, out, ingest_lock)
         elif handler is _ask and conversations is not None:
             scope, turn = await scope_for(engine, rest.strip(), conversations.get(CONSOLE))
-            result = await _logic.ask_reply(engine, rest.strip(), scope=scope)
+            result = await replies.ask_reply(engine, rest.strip(), scope=scope)
             conversations.put(CONSOLE, turn)
         else:
             result = await handler(engine, rest.strip(), prefix, out)

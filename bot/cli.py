@@ -7,7 +7,7 @@ import logging
 import sys
 
 from ingest import cli as ingest_cli
-from retrieval import cli as retrieval_cli
+from retrieval.cli import commands as retrieval_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,7 +67,7 @@ def run_feedback(args: argparse.Namespace) -> int:
 
     from bot.feedback import FeedbackStore
     from retrieval.settings import get_settings
-    from retrieval.store import Store
+    from retrieval.store.sqlite import Store
 
     async def votes() -> list[dict]:
         path = Path(get_settings().data_dir) / "execbot.sqlite3"

@@ -44,8 +44,8 @@ from typing import Any
 from ingest.formats import FORMATS, MAP_FIELDS
 from ingest.lock import LockedError, describe_holder, write_lock
 from ingest.pipeline import IngestOptions, IngestReport, is_url
-from retrieval.index import ModelMismatchError
-from retrieval.vectors import VectorStoreError
+from retrieval.store.index import ModelMismatchError
+from retrieval.store.vectors import VectorStoreError
 
 log = logging.getLogger(__name__)
 

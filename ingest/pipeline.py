@@ -15,9 +15,9 @@ from ingest.formats import detect, is_skippable_name, parse, parse_bytes
 from ingest.formats.base import FormatError, Issue, Record
 from ingest.lock import write_lock
 from ingest.resolve import Resolver, record_to_digest, record_to_doc
-from retrieval.index import Index, WriteResult
 from retrieval.models import Doc
-from retrieval.registry import Registry
+from retrieval.store.index import Index, WriteResult
+from retrieval.store.registry import Registry
 
 log = logging.getLogger(__name__)
 

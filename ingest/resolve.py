@@ -8,8 +8,8 @@ from typing import Any
 
 from ingest.formats.base import Record
 from retrieval.models import Digest, Doc
-from retrieval.registry import Registry, slugify
-from retrieval.text import sha
+from retrieval.store.registry import Registry, slugify
+from retrieval.store.text import sha
 
 UNKNOWN = "unknown"
 

@@ -1,5 +1,5 @@
 """The query engine: one object the CLI and the bot both call. Each step lives in its own module:
-query parsing (query.py, timeparse.py), keyword and vector search, fusion, dedupe, answers, top, summary.
+query parsing (query/), keyword and vector search, fusion, dedupe, answers, top, summary.
 """
 
 from __future__ import annotations
@@ -9,21 +9,27 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from retrieval.answer import build_answer
-from retrieval.crosslang import DEFAULT_GLOSSARY, Lexicon, build_lexicon, executive_pairs, read_glossary
-from retrieval.embedding import PAIRS, Cutoffs, cutoffs_of
-from retrieval.hybrid import Rankings, collect, fuse
-from retrieval.index import Index
-from retrieval.query import ParsedQuery, parse_query
-from retrieval.registry import Registry
+from retrieval.answer.extractive import build_answer
+from retrieval.query.parse import ParsedQuery, parse_query
+from retrieval.query.timeparse import Period, parse_date, parse_period_arg
 from retrieval.results import Answer, Filters, SearchResult, Summary, TopResult
-from retrieval.segment import search_terms, teach
-from retrieval.segment import warm_up as warm_segmenter
+from retrieval.search.crosslang import (
+    DEFAULT_GLOSSARY,
+    Lexicon,
+    build_lexicon,
+    executive_pairs,
+    read_glossary,
+)
+from retrieval.search.hybrid import Rankings, collect, fuse
+from retrieval.search.segment import search_terms, teach
+from retrieval.search.segment import warm_up as warm_segmenter
 from retrieval.settings import RetrievalSettings, get_settings
-from retrieval.store import from_epoch, to_epoch
-from retrieval.text import query_tokens
-from retrieval.timeparse import Period, parse_date, parse_period_arg
-from retrieval.vectors import vector_where
+from retrieval.store.embedding import PAIRS, Cutoffs, cutoffs_of
+from retrieval.store.index import Index
+from retrieval.store.registry import Registry
+from retrieval.store.sqlite import from_epoch, to_epoch
+from retrieval.store.text import query_tokens
+from retrieval.store.vectors import vector_where
 
 
 class Engine:
@@ -93,7 +99,7 @@ class Engine:
             also = list(dict.fromkeys(e.text for e in r.expansions)) if r else []
         elif filters.author or filters.since or filters.until:
             # Nothing topical to look for ("what did Lei Jun say last week?"): the period's most engaging posts.
-            from retrieval.top import top_posts
+            from retrieval.reports.top import top_posts
 
             hits, also = await top_posts(self.store, since=filters.since, until=filters.until,
                                          executive=filters.author, n=k), []
@@ -199,7 +205,7 @@ class Engine:
         answer = build_answer(question, res.terms, res.hits, res.filters, await self._nothing_found(res), also)
         answer.notice = res.notice
         if self.settings.answer_backend == "openai" and res.hits:
-            from retrieval.generate import generative_answer
+            from retrieval.answer.generated import generative_answer
 
             answer = await generative_answer(question, res, answer, self.settings, on_delta=on_delta)
         return answer
@@ -223,7 +229,7 @@ class Engine:
 
     async def top(self, period: str | None = "week", n: int = 10, by: str = "engagement", author: str | None = None,
                   now: datetime | str | None = None) -> TopResult:
-        from retrieval.top import top_posts
+        from retrieval.reports.top import top_posts
 
         p = self.period(period, "week", now)
         author = await self._author_key(author)
@@ -236,7 +242,7 @@ class Engine:
                       now: datetime | str | None = None, prose: bool = True) -> Summary:
         """The period's figures, top posts, topics and days; with ANSWER_BACKEND=openai (and `prose`),
         also a generated overview and trend analysis, checked, in EXECBOT_DIGEST_LANGUAGE."""
-        from retrieval.summary import build_summary
+        from retrieval.reports.summary import build_summary
 
         p = self.period(period, "last week", now)
         author = await self._author_key(author)
@@ -247,15 +253,15 @@ class Engine:
         elif prose and self.settings.answer_backend == "openai":
             await self._add_prose(s, p)
         if chart is not None:
-            from retrieval.chart import draw_chart
+            from retrieval.reports.chart import draw_chart
 
             who = (await self.names()).get(author or "", "All executives")
             s.chart = str(await asyncio.to_thread(draw_chart, s, Path(chart), f"{who}: {p.label}"))
         return s
 
     async def _add_prose(self, s: Summary, p: Period) -> None:
-        from retrieval.digest_prose import SOURCES, pick_sources, write_prose
-        from retrieval.top import top_posts
+        from retrieval.reports.digest_prose import SOURCES, pick_sources, write_prose
+        from retrieval.reports.top import top_posts
 
         # Twice as many as needed: content-free posts (转发微博) are skipped, not cited.
         posts = await top_posts(self.store, since=p.start, until=p.end, executive=s.filters.author,

@@ -101,7 +101,7 @@ class DayActivity:
 
 @dataclass
 class Prose:
-    """A digest's generated overview and trend analysis, checked (retrieval/digest_prose.py)."""
+    """A digest's generated overview and trend analysis, checked (retrieval/reports/digest_prose.py)."""
 
     overview: str  # checked text; [n] is citations[n-1]
     trend: str

@@ -32,7 +32,7 @@ def sample_settings(tmp_path_factory):
     import asyncio
 
     from ingest.pipeline import IngestOptions, ingest
-    from retrieval.index import Index
+    from retrieval.store.index import Index
 
     settings = settings_for(tmp_path_factory.mktemp("sample-index"), EXECBOT_NOW="2025-06-02")
     report = asyncio.run(ingest([str(SAMPLE)], IngestOptions(), index=Index(settings)))

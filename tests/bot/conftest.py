@@ -18,8 +18,8 @@ from discord.ext import commands
 from bot.app import ExecBot, create_bot
 from bot.settings import BotSettings
 from retrieval.engine import Engine
-from retrieval.index import Index
 from retrieval.settings import RetrievalSettings
+from retrieval.store.index import Index
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"

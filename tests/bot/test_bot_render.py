@@ -6,7 +6,8 @@ from unittest.mock import AsyncMock, MagicMock
 import discord
 
 from bot.limits import EMBED_TOTAL, FIELD_VALUE
-from bot.render import PageView, Reply, answer_embed, embed_to_text, reply_to_text
+from bot.render import Reply, answer_embed, embed_to_text, reply_to_text
+from bot.send import PageView
 from retrieval.models import Hit
 from retrieval.results import Answer, AnswerSentence, Filters
 

@@ -48,7 +48,7 @@ async def test_chat_routes_prefixes_errors_and_unknown_commands(engine):
 
 
 async def test_console_reingest_is_refused_while_a_handed_over_ingest_runs(engine):
-    from bot.exts.admin._ingest import BUSY
+    from bot.reingest import BUSY
 
     lock = asyncio.Lock()
     async with lock:  # as while the console runs a job `execbot ingest` handed to it
@@ -91,9 +91,9 @@ def test_a_follow_up_line_keeps_the_executive_from_a_pipe(tmp_path):
     from datetime import UTC, datetime
 
     from ingest.pipeline import IngestOptions, ingest
-    from retrieval.index import Index
     from retrieval.models import Doc
     from retrieval.settings import RetrievalSettings
+    from retrieval.store.index import Index
 
     settings = RetrievalSettings(EXECBOT_DATA_DIR=tmp_path / "data", EXECBOT_NOW="2025-06-02")
 

@@ -38,9 +38,9 @@ from bot.limits import (
 )
 from bot.settings import BotSettings
 from retrieval.engine import Engine
-from retrieval.index import Index
 from retrieval.models import Doc
 from retrieval.settings import RetrievalSettings
+from retrieval.store.index import Index
 from tests.bot.conftest import NOW, SAMPLE, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -34,7 +34,7 @@ def data_dir(tmp_path, monkeypatch):
 def stats(capsys) -> dict:
     import argparse
 
-    from retrieval.cli import run_stats
+    from retrieval.cli.commands import run_stats
 
     run_stats(argparse.Namespace(json=True))
     return json.loads(capsys.readouterr().out)

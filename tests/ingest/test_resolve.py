@@ -8,7 +8,7 @@ import sqlite3
 from ingest.formats import parse
 from ingest.formats.base import Record
 from ingest.resolve import Resolver, derived_id, record_to_doc
-from retrieval.registry import Registry
+from retrieval.store.registry import Registry
 
 
 def test_lone_surrogates_from_json_escapes_become_storable(tmp_path):

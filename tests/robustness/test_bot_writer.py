@@ -277,18 +277,18 @@ async def test_the_discord_bot_runs_handed_over_jobs_under_its_ingest_lock(tmp_p
     schedule skips its tick, a --no-wait client is told the bot is busy and a waiting one goes next; each
     finished job is announced (the `execbot_ingest` event, which follows listen to); the engine's readers see the new posts the moment the job is done, and after a --rebuild."""
     import ingest.pipeline
-    import retrieval.index
+    import retrieval.store.index
     from bot.app import create_bot
     from bot.settings import BotSettings
     from ingest.handoff import Job, hand_over
     from ingest.pipeline import IngestOptions
     from retrieval.engine import Engine
-    from retrieval.index import Index
     from retrieval.settings import RetrievalSettings
+    from retrieval.store.index import Index
     from tests.robustness.rbhelpers import FakeEmbedder
 
     monkeypatch.setattr(ingest.pipeline, "BATCH", 50)
-    monkeypatch.setattr(retrieval.index, "WRITE_BATCH", 50)
+    monkeypatch.setattr(retrieval.store.index, "WRITE_BATCH", 50)
     settings = RetrievalSettings(EXECBOT_DATA_DIR=tmp_path / "data", EXECBOT_NOW="2025-06-02")
     big, n_big = run_file(tmp_path, 1, 400)
     small, n_small = run_file(tmp_path, 2, 20)

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import IngestOptions, ingest
-from retrieval.embedding import get_embedder
 from retrieval.engine import Engine
-from retrieval.index import Index
 from retrieval.settings import RetrievalSettings
-from retrieval.vectors import VectorStoreError
+from retrieval.store.embedding import get_embedder
+from retrieval.store.index import Index
+from retrieval.store.vectors import VectorStoreError
 from tests.robustness.rbhelpers import BIN, SAMPLE
 
 pytestmark = [pytest.mark.embedding, pytest.mark.slow]

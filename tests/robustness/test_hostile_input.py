@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from ingest.formats import FORMATS, FormatError, Issue, Record, parse
 from ingest.resolve import Resolver, record_to_digest, record_to_doc
-from retrieval.index import Index
-from retrieval.registry import Registry
+from retrieval.store.index import Index
+from retrieval.store.registry import Registry
 from tests.conftest import settings_for
 from tests.robustness.rbhelpers import FULL, cli_env, last_json, run_cli, scale
 
@@ -328,8 +328,8 @@ def test_100k_posts_parse_streamed_with_bounded_memory(tmp_path):
 @pytest.mark.embedding
 async def test_a_5mb_post_is_stored_whole_and_searchable(tmp_path):
     from ingest.pipeline import IngestOptions, ingest
-    from retrieval.embedding import MAX_EMBED_CHARS, get_embedder
     from retrieval.engine import Engine
+    from retrieval.store.embedding import MAX_EMBED_CHARS, get_embedder
 
     huge = "The YU7 factory update. " + " ".join(f"w{i % 5000}" for i in range(1_000_000))
     huge = huge[: 5 * 1024 * 1024]

@@ -32,8 +32,8 @@ def test_one_writer_at_a_time_and_readers_keep_answering(tmp_path):
     big, other = tmp_path / "big.csv", tmp_path / "other.csv"
     n_big = write_csv(big, ROWS, repeated_texts=ROWS // 30, seed=1)
     n_other = write_csv(other, 200, seed=2, author="Other Exec")
-    # ~3 ms per text in the writer: the first ingest holds the lock for ~10 s, long enough to contend.
-    env = cli_env(data, batch=200, delay=0.003)
+    # ~6 ms per text in the writer: the first ingest holds the lock for ~20 s, long enough to contend.
+    env = cli_env(data, batch=200, delay=0.006)
     first = popen_cli(["ingest", "--json", str(big)], env, tmp_path)
     deadline = time.monotonic() + 60
     while not lock_is_held(data):
@@ -43,6 +43,10 @@ def test_one_writer_at_a_time_and_readers_keep_answering(tmp_path):
     stop = tmp_path / "stop-reader"
     reader = subprocess.Popen([PY, "-m", "tests.robustness.reader", str(data), str(stop)], env=env, cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not stop.with_suffix(".ready").exists():  # reads must overlap the write, not start after it
+        assert reader.poll() is None, reader.communicate()
+        assert time.monotonic() < deadline + 60, "the reader never got ready"
+        time.sleep(0.05)
 
     refused = run_cli(["ingest", "--no-wait", str(other)], env, tmp_path, timeout=120)
     assert first.poll() is None, "the first ingest finished too early for the test to mean anything"
@@ -86,7 +90,7 @@ def test_one_writer_at_a_time_and_readers_keep_answering(tmp_path):
 WRITER = """
 import sys, time, numpy as np
 from pathlib import Path
-from retrieval.vectors import VectorStore
+from retrieval.store.vectors import VectorStore
 vs = VectorStore(Path(sys.argv[1]))
 n = int(sys.argv[2])
 rng = np.random.default_rng(n)
@@ -106,7 +110,7 @@ def test_embedded_reader_survives_a_writer_process_first_flush(tmp_path):
     Nothing found on disk' on every query until the flush. VectorStore reopens the store once and retries."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    from retrieval.vectors import VectorStore
+    from retrieval.store.vectors import VectorStore
 
     path = tmp_path / "chroma"
     env = cli_env(tmp_path)

@@ -16,9 +16,9 @@ import psutil
 import pytest
 
 from ingest.pipeline import IngestOptions, ingest
-from retrieval.embedding import get_embedder
 from retrieval.engine import Engine
-from retrieval.index import Index
+from retrieval.store.embedding import get_embedder
+from retrieval.store.index import Index
 from tests.conftest import settings_for
 from tests.robustness.rbhelpers import SAMPLE, post_text, scale, write_csv
 

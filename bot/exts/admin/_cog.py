@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import admin_only
-from bot.exts.admin._ingest import BUSY, describe_sources, reingest_with_progress, resolve_sources
+from bot.reingest import BUSY, describe_sources, reingest_with_progress, resolve_sources
 from bot.render import NONE
 from ingest.settings import IngestSettings
 

@@ -9,40 +9,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.exts.errors._messages import INTERNAL, friendly, unwrap
+from bot.errors import INTERNAL, friendly, respond_to_error, unwrap
 from bot.render import NONE
 
 if TYPE_CHECKING:
     from bot.app import ExecBot
 
 log = logging.getLogger("bot.errors")
-
-
-def _usage(ctx: commands.Context) -> str:
-    cmd = ctx.command
-    return f"{cmd.qualified_name} {cmd.signature}".strip() if cmd else ""
-
-
-async def respond_to_error(ctx: commands.Context, error: BaseException) -> None:
-    inner = unwrap(error)
-    if isinstance(inner, commands.CommandNotFound):
-        return  # "!something" not meant for us: stay quiet
-    prefix = ctx.clean_prefix if ctx.prefix else getattr(getattr(ctx.bot, "settings", None), "prefix", "!")
-    text = friendly(inner, prefix, _usage(ctx))
-    if text is None:
-        where = ctx.command.qualified_name if ctx.command else "message"
-        log.error("unhandled error in %s (from user %s)", where, getattr(ctx.author, "id", "?"),
-                  exc_info=(type(inner), inner, inner.__traceback__))
-        text = INTERNAL
-    else:
-        log.info("user error in %s: %s", ctx.command.qualified_name if ctx.command else "message", inner)
-    try:
-        if ctx.interaction is not None:
-            await ctx.send(text, ephemeral=True, allowed_mentions=NONE)
-        else:
-            await ctx.send(text, allowed_mentions=NONE)
-    except discord.HTTPException:
-        log.warning("could not tell the user about an error", exc_info=True)
 
 
 class ErrorHandler(commands.Cog):

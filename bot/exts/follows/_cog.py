@@ -17,12 +17,12 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.checks import admin_only
-from bot.exts.errors._messages import UserFacingError
+from bot.errors import UserFacingError
 from bot.exts.follows._logic import Round, run_round
 from bot.exts.follows._state import Follow, FollowState
 from bot.render import NONE
-from retrieval.keyword import expand
-from retrieval.segment import search_terms
+from retrieval.search.keyword_rank import expand
+from retrieval.search.segment import search_terms
 
 if TYPE_CHECKING:
     from bot.app import ExecBot

@@ -16,7 +16,7 @@ from typing import Any
 from bot.exts.follows._state import Follow, FollowState
 from bot.render import NONE, post_embed
 from retrieval.models import Hit
-from retrieval.store import HIT_COLUMNS, HIT_WIDTH, row_to_hit
+from retrieval.store.sqlite import HIT_COLUMNS, HIT_WIDTH, row_to_hit
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The posts cog: thin hybrid commands (`!top` and `/top`) over `_logic`, plus the Q&A listener with
+"""The posts cog: thin hybrid commands (`!top` and `/top`) over `bot.replies`, plus the Q&A listener with
 follow-ups (bot.conversation) and 👍/👎 on every answer (bot.feedback)."""
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import replies
 from bot.conversation import Conversations, Turn, scope_for
-from bot.exts.errors._handler import respond_to_error
-from bot.exts.posts import _logic
+from bot.errors import respond_to_error
 from bot.feedback import FeedbackStore, FeedbackView
 from bot.limits import MESSAGE, clip
-from bot.render import NONE, Reply, send_reply
+from bot.render import NONE, Reply
+from bot.send import send_reply
 
 if TYPE_CHECKING:
     from bot.app import ExecBot
@@ -61,9 +62,9 @@ class Posts(commands.Cog):
     @commands.dynamic_cooldown(user_cooldown, commands.BucketType.user)
     async def top(self, ctx: commands.Context, *, period: str = "week", by: By | None = None) -> None:
         # Prefix commands give the whole rest as `period` ("last week likes"): split the ranking off.
-        period, ranking = _logic.split_top_args(period, by)
+        period, ranking = replies.split_top_args(period, by)
         async with ctx.typing():
-            reply = await _logic.top_reply(self.engine, period, ranking)
+            reply = await replies.top_reply(self.engine, period, ranking)
         await send_reply(ctx, reply)
 
     @commands.hybrid_command(name="summary", description="A digest of a period, with a chart.")
@@ -71,9 +72,9 @@ class Posts(commands.Cog):
                            executive="whose posts (default: everyone)")
     @commands.dynamic_cooldown(user_cooldown, commands.BucketType.user)
     async def summary(self, ctx: commands.Context, *, period: str = "last week", executive: str | None = None) -> None:
-        period, executive = await _logic.split_summary_args(self.engine, period, executive)
+        period, executive = await replies.split_summary_args(self.engine, period, executive)
         async with ctx.typing():
-            reply = await _logic.summary_reply(self.engine, period, executive)
+            reply = await replies.summary_reply(self.engine, period, executive)
         await send_reply(ctx, reply)
 
     @summary.autocomplete("executive")
@@ -97,7 +98,7 @@ class Posts(commands.Cog):
         scope, turn = await scope_for(self.engine, question, previous)
         if self.engine.settings.answer_backend != "openai":
             async with ctx.typing():
-                reply = await _logic.ask_reply(self.engine, question, scope=scope)
+                reply = await replies.ask_reply(self.engine, question, scope=scope)
             reply.view = self.feedback_view
             msg = await send_reply(ctx, reply, reference=reference)
             await self._remember(ctx, msg, turn, reply, question)
@@ -111,7 +112,7 @@ class Posts(commands.Cog):
             await live.edit(content=clip(text, MESSAGE - 2) + " ▌", allowed_mentions=NONE)
 
         async with ctx.typing():
-            reply = await _logic.ask_reply(self.engine, question, on_delta=on_delta, scope=scope)
+            reply = await replies.ask_reply(self.engine, question, on_delta=on_delta, scope=scope)
         await live.edit(content=None, embed=reply.pages[0], view=self.feedback_view, allowed_mentions=NONE)
         await self._remember(ctx, live, turn, reply, question)
 
@@ -150,11 +151,11 @@ class Posts(commands.Cog):
     @commands.hybrid_command(name="stats", description="What the index holds.")
     @commands.dynamic_cooldown(user_cooldown, commands.BucketType.user)
     async def stats(self, ctx: commands.Context) -> None:
-        await send_reply(ctx, await _logic.stats_reply(self.engine))
+        await send_reply(ctx, await replies.stats_reply(self.engine))
 
     @commands.hybrid_command(name="help", description="What I can do.")
     async def help(self, ctx: commands.Context) -> None:
-        await send_reply(ctx, _logic.help_reply(self.bot.settings.prefix))
+        await send_reply(ctx, replies.help_reply(self.bot.settings.prefix))
 
     # -- plain questions ----------------------------------------------------------------------
 
@@ -182,7 +183,7 @@ class Posts(commands.Cog):
             return
         ctx = await self.bot.get_context(message)
         if not question:
-            await send_reply(ctx, _logic.help_reply(self.bot.settings.prefix), reference=message)
+            await send_reply(ctx, replies.help_reply(self.bot.settings.prefix), reference=message)
             return
         retry = self._qa_cooldown.get_bucket(message).update_rate_limit()
         if retry:

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 from discord.ext import commands, tasks
 
-from bot.exts.admin._ingest import report_text, run_ingest
 from bot.exts.schedule._digest import digest_tick
 from bot.exts.schedule._state import BotState
+from bot.reingest import report_text, run_ingest
 from ingest.lock import LockedError
 from ingest.settings import IngestSettings
 

@@ -23,9 +23,9 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.exts.posts._logic import summary_reply
 from bot.exts.schedule._state import BotState
 from bot.render import NONE
+from bot.replies import summary_reply
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import pytest
 from discord.ext import commands
 
 from bot.checks import admin_check, is_admin_member
-from bot.exts.admin._ingest import LOCKED, resolve_sources
-from bot.exts.errors._messages import NotAdmin, UserFacingError
+from bot.errors import NotAdmin, UserFacingError
+from bot.reingest import LOCKED, resolve_sources
 from ingest.lock import write_lock
 from ingest.pipeline import IngestReport
 
@@ -78,7 +78,7 @@ async def test_admin_check_is_enforced_at_run_time(bot, slash, make_member):
 
 async def test_non_admin_reingest_is_denied(bot, monkeypatch):
     called = []
-    monkeypatch.setattr(live("bot.exts.admin._ingest"), "run_ingest", lambda *a, **k: called.append(a))
+    monkeypatch.setattr(live("bot.reingest"), "run_ingest", lambda *a, **k: called.append(a))
     with pytest.raises(commands.CheckFailure):
         await dpytest.message("!reingest")
     assert "Manage Server" in dpytest.get_message().content
@@ -95,7 +95,7 @@ async def test_admin_role_member_can_reingest_via_prefix(bot, monkeypatch):
     async def fake_run(settings, sources, progress=None):
         return IngestReport(added=2, unchanged=41)
 
-    monkeypatch.setattr(live("bot.exts.admin._ingest"), "run_ingest", fake_run)
+    monkeypatch.setattr(live("bot.reingest"), "run_ingest", fake_run)
     await dpytest.message("!reingest")
     msg = dpytest.get_message()
     assert msg.content.startswith("Re-ingesting 1 source")
@@ -126,7 +126,7 @@ async def test_admin_reingest_runs_the_real_ingest_and_reports_counts(bot, engin
 
 async def test_second_reingest_while_one_runs_is_refused(bot, slash, make_member, payloads, monkeypatch):
     gate, started = asyncio.Event(), asyncio.Event()
-    ingest_mod = live("bot.exts.admin._ingest")
+    ingest_mod = live("bot.reingest")
     monkeypatch.setattr(ingest_mod, "PROGRESS_EVERY", 0.01)
 
     async def slow_run(settings, sources, progress=None):

@@ -18,9 +18,9 @@ from bot.app import create_bot
 from bot.exts.follows._logic import run_round
 from bot.exts.follows._state import FollowState
 from retrieval.engine import Engine
-from retrieval.index import Index
 from retrieval.models import Doc
 from retrieval.settings import RetrievalSettings
+from retrieval.store.index import Index
 from tests.bot.conftest import make_settings
 
 pytestmark = pytest.mark.embedding

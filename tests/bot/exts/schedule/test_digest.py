@@ -15,7 +15,7 @@ import pytest
 from bot.exts.schedule._digest import DONE, POSTING, digest_tick, latest_slot, week_key
 from bot.exts.schedule._state import BotState
 from retrieval.engine import Engine
-from retrieval.index import Index
+from retrieval.store.index import Index
 
 SH = ZoneInfo("Asia/Shanghai")
 MON_0901 = datetime(2025, 6, 2, 9, 1, tzinfo=SH)

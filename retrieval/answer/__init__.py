@@ -1,0 +1,1 @@
+"""Answers from hits: extractive, or generated from a guarded prompt, with citations checked."""

@@ -1,0 +1,1 @@
+"""The terminal: stats, search, ask, top and summary commands and their plain-text rendering."""

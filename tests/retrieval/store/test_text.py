@@ -1,0 +1,41 @@
+from retrieval.store.text import content_hash, fts_match, query_tokens, tokens
+
+
+def test_chinese_runs_become_bigrams_and_latin_words_stay_whole():
+    assert tokens("小米YU7将于七月量产") == ["小米", "yu7", "将于", "于七", "七月", "月量", "量产"]
+
+
+def test_two_character_words_are_tokens():
+    # FTS5 trigram cannot match these; bigrams must.
+    for word in ("量产", "雷军", "小米"):
+        assert word in tokens(f"今天{word}来了")
+
+
+def test_query_tokens_drop_stopwords_and_keep_topic():
+    assert query_tokens("What did he say about the YU7 and 量产?") == ["yu7", "量产"]
+
+
+def test_fts_match_quotes_terms():
+    assert fts_match(['a"b', "yu7"]) == '"a""b" OR "yu7"'
+
+
+def test_content_hash_ignores_surrounding_space_but_not_content():
+    assert content_hash(" 分享图片 ") == content_hash("分享图片")
+    assert content_hash("分享图片") != content_hash("分享视频")
+
+
+def test_content_free_posts():
+    from retrieval.store.text import is_content_free
+
+    for text in ("转发微博", "分享图片", "https://t.co/abc", "@雷军 @小米汽车", "#小米SU7#", "Repost", "  ",
+                 "转发微博 //@小米公司: 小米YU7正式发布", "转发微博\n\n// 转发 @小米公司: 小米15周年，感谢每一位米粉"):
+        assert is_content_free(text), text  # a bare repost: the quoted words are not the author's
+    for text in ("团队辛苦了！向所有在测试一线的工程师致敬\n\n// 转发 @小米汽车: 高温测试", "Exactly."):
+        assert not is_content_free(text), text
+
+
+def test_language_of_posts_and_questions():
+    from retrieval.store.text import language
+
+    assert language("5月，小米SU7交付量超过28000台！") == "zh"
+    assert language("What did Lei Jun say about SU7?") == "en"

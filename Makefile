@@ -21,8 +21,11 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
+# ruff (wider rules), mypy on the product packages, and the import contracts in pyproject.toml.
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 eval: setup
 	$(BIN)/python -m bench.eval

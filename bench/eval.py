@@ -78,7 +78,7 @@ class Question:
 
     @property
     def grades(self) -> dict[str, int]:
-        g = {r: 2 for r in self.relevant}
+        g = dict.fromkeys(self.relevant, 2)
         g.update({k: int(v) for k, v in self.graded.items() if int(v) > 0})
         return g
 
@@ -167,7 +167,7 @@ def cache_key(corpus: Corpus, backend: str) -> str:
     return h.hexdigest()[:20]
 
 
-def settings_for(data_dir: Path, backend: str):  # noqa: ANN201
+def settings_for(data_dir: Path, backend: str):
     from retrieval.settings import RetrievalSettings
 
     # Explicit values: an EXECBOT_MIN_SIMILARITY in the environment must not skew the measurement.
@@ -224,7 +224,7 @@ class Collected:
     seconds: float = 0.0
 
 
-async def _pair(engine, q: Question, lang: str) -> str:  # noqa: ANN001 - retrieval.engine.Engine
+async def _pair(engine, q: Question, lang: str) -> str:
     """The question's language pair: given, else from the graded posts' own language."""
     if q.pair:
         return q.pair
@@ -240,7 +240,7 @@ async def _pair(engine, q: Question, lang: str) -> str:  # noqa: ANN001 - retrie
     return f"{lang}->{post}"
 
 
-async def collect(engine, q: Question) -> Collected:  # noqa: ANN001 - retrieval.engine.Engine
+async def collect(engine, q: Question) -> Collected:
     t0 = time.monotonic()
     res = await engine.search(q.question, k=K, author=q.author, now=q.now)
     secs = time.monotonic() - t0
@@ -256,7 +256,7 @@ async def collect(engine, q: Question) -> Collected:  # noqa: ANN001 - retrieval
     return c
 
 
-def results(c: Collected, cutoffs, mode: str = "hybrid", k: int = K) -> list[str]:  # noqa: ANN001
+def results(c: Collected, cutoffs, mode: str = "hybrid", k: int = K) -> list[str]:
     """Source ids of the top k results for one mode and set of cut-offs (retrieval.search.hybrid.fuse)."""
     from retrieval.search.hybrid import fuse
 
@@ -303,11 +303,11 @@ def aggregate(rows: list[dict[str, float]]) -> dict[str, float | int | None]:
     return out
 
 
-def evaluate(cs: list[Collected], cutoffs, mode: str = "hybrid") -> dict:  # noqa: ANN001
+def evaluate(cs: list[Collected], cutoffs, mode: str = "hybrid") -> dict:
     return aggregate([score_one(c.q, results(c, cutoffs, mode)) for c in cs])
 
 
-def objective(cs: list[Collected], cutoffs) -> float:  # noqa: ANN001
+def objective(cs: list[Collected], cutoffs) -> float:
     """mean(hit@5 over every answerable question, none-correct over every no-answer question),
     pooled across language pairs. A mean over pairs would let a pair of eight questions pull the
     cut-offs as hard as one of forty: on a split this small, that tunes to noise."""
@@ -330,7 +330,7 @@ def _plateau_nearest(values: list[float], scores: list[float], current: float) -
     return min(tied, key=lambda v: (abs(v - current), v))
 
 
-def sweep(cs: list[Collected], shipped, kw_grid: list[float], sim_grid: list[float],  # noqa: ANN001
+def sweep(cs: list[Collected], shipped, kw_grid: list[float], sim_grid: list[float],
           unseen_grid: Sequence[float] = UNSEEN_GRID) -> dict:
     """Coordinate search on the tuning split: for each keyword weight, each pair's vector cut-off in
     turn (two rounds), keeping the others fixed. Returns the best cut-offs and the grid it walked."""
@@ -394,12 +394,12 @@ async def run_backend(backend: str, questions: list[Question], cache_root: Path,
             "shipped": cutoffs_of(emb), "query_p50_ms": round(1000 * secs[len(secs) // 2], 1) if secs else None}
 
 
-def _cut_json(cut) -> dict:  # noqa: ANN001
+def _cut_json(cut) -> dict:
     return {"keyword": cut.keyword, "unseen_bigram": cut.unseen_bigram, "sim": dict(cut.sim),
             "joint_keyword": cut.joint_keyword, "joint_margin": cut.joint_margin}
 
 
-def breakdown(cs: list[Collected], cut) -> dict:  # noqa: ANN001
+def breakdown(cs: list[Collected], cut) -> dict:
     """split -> pair -> mode -> metrics, with "all" for each."""
     out: dict = {}
     for split in ("tune", "test", "all"):
@@ -462,7 +462,7 @@ def fused_vectors(a: dict, b: dict) -> dict | None:
         r = Rankings(ra.language, ra.keyword, [(u, 1.0 if u in ok else 0.0) for u, _ in order], rows, ra.described,
                      ra.weights, ra.unseen, ra.expansions)
         merged.append(Collected(q=ca.q, kind="search", pair=ca.pair, rankings=r))
-    gate = replace(cut_a, sim={p: 0.5 for p in cut_a.sim}, joint_keyword=1.01)
+    gate = replace(cut_a, sim=dict.fromkeys(cut_a.sim, 0.5), joint_keyword=1.01)
     return {"backends": f"{a['backend']}+{b['backend']}", "cutoffs": "each backend's tuned vector cut-offs",
             "metrics": breakdown(merged, gate)}
 

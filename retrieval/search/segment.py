@@ -35,7 +35,7 @@ _ready = False
 _taught: set[str] = set()
 
 
-def _jieba():  # noqa: ANN202 - jieba has no type hints
+def _jieba():
     global _ready
     import jieba  # lazy: its dictionary takes about half a second to load
 

@@ -111,11 +111,11 @@ def outgoing(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     real_send = discord.abc.Messageable.send
     real_edit = discord.Message.edit
 
-    async def send(self, content=None, **kwargs):  # noqa: ANN001, ANN202
+    async def send(self, content=None, **kwargs):
         seen.append({"via": "send", "content": content, **kwargs})
         return await real_send(self, content, **kwargs)
 
-    async def edit(self, **kwargs):  # noqa: ANN001, ANN202
+    async def edit(self, **kwargs):
         seen.append({"via": "edit", **kwargs})
         return await real_edit(self, **kwargs)
 

@@ -155,7 +155,7 @@ def test_ingest_accepts_a_feed_url(data_dir, capsys):
     feed = (SAMPLE / "feeds" / "leijun-rsshub.xml").read_bytes()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             self.send_response(200)
             self.send_header("Content-Type", "application/rss+xml")
             self.end_headers()

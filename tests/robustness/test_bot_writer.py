@@ -300,7 +300,7 @@ async def test_the_discord_bot_runs_handed_over_jobs_under_its_ingest_lock(tmp_p
         await bot.setup_hook()
         heard: list[int] = []
 
-        async def on_execbot_ingest(report) -> None:  # noqa: ANN001 - what the follows cog listens to
+        async def on_execbot_ingest(report) -> None:
             heard.append(report.added)
 
         bot.add_listener(on_execbot_ingest)

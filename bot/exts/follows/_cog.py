@@ -40,7 +40,7 @@ class Follows(commands.Cog):
         self._round_lock = asyncio.Lock()  # the poll and an ingest event never run a round at once
 
     @property
-    def engine(self):  # noqa: ANN201
+    def engine(self):
         return self.bot.engine
 
     async def cog_load(self) -> None:
@@ -131,7 +131,7 @@ class Follows(commands.Cog):
                 out += [e.text for e in await expand(self.engine.store, lex, k, search_terms(k)) if e.text]
         return list(dict.fromkeys(out))
 
-    async def _channel(self, channel_id: int):  # noqa: ANN202 - a discord channel
+    async def _channel(self, channel_id: int):
         ch = self.bot.get_channel(channel_id)
         if ch is None:
             ch = await self.bot.fetch_channel(channel_id)

@@ -53,7 +53,7 @@ class Posts(commands.Cog):
         self.feedback_view.stop()
 
     @property
-    def engine(self):  # noqa: ANN201
+    def engine(self):
         return self.bot.engine
 
     @commands.hybrid_command(name="top", description="The most engaging posts of a period.")

@@ -22,7 +22,7 @@ FEED = b"""<?xml version="1.0" encoding="UTF-8"?>
 class Handler(BaseHTTPRequestHandler):
     seen_agents: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         Handler.seen_agents.append(self.headers.get("User-Agent", ""))
         if self.path == "/old":
             self.send_response(301)

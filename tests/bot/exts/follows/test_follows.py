@@ -40,7 +40,7 @@ def settings(tmp_path) -> RetrievalSettings:
     return RetrievalSettings(EXECBOT_DATA_DIR=tmp_path / "data", EXECBOT_NOW=None)
 
 
-async def start_bot(settings: RetrievalSettings, **overrides):  # noqa: ANN201
+async def start_bot(settings: RetrievalSettings, **overrides):
     """A bot on its own index (a restart = a new bot and index on the same data directory)."""
     index = Index(settings)
     await index.open()
@@ -60,7 +60,7 @@ async def start_bot(settings: RetrievalSettings, **overrides):  # noqa: ANN201
     return b, index
 
 
-async def stop_bot(b, index) -> None:  # noqa: ANN001
+async def stop_bot(b, index) -> None:
     await dpytest.empty_queue()
     for name in list(b.extensions):
         await b.unload_extension(name)
@@ -89,13 +89,13 @@ def footers(msgs: list[discord.Message]) -> list[str]:
     return [e.footer.text for m in msgs for e in m.embeds if e.footer and e.footer.text]
 
 
-async def follow(b) -> None:  # noqa: ANN001
+async def follow(b) -> None:
     await dpytest.message("!follow leijun")
     [reply] = announcements()
     assert reply.content.startswith("Following Lei Jun") or "Following" in reply.content
 
 
-async def ingest(index: Index, docs: list[Doc], b) -> None:  # noqa: ANN001
+async def ingest(index: Index, docs: list[Doc], b) -> None:
     await index.write_docs(docs)
     b.dispatch("execbot_ingest")
     cog = b.get_cog("Follows")
@@ -142,10 +142,10 @@ class FakeChannel:
         self.id = channel_id
         self.sent: list[dict] = []
 
-    async def send(self, content: str | None = None, **kwargs):  # noqa: ANN201
+    async def send(self, content: str | None = None, **kwargs):
         self.sent.append({"content": content, **kwargs})
 
-    async def history(self, limit: int = 100):  # noqa: ANN201
+    async def history(self, limit: int = 100):
         for _ in ():
             yield _
 
@@ -159,7 +159,7 @@ async def test_a_crash_after_sending_is_not_sent_again(running):
     # Simulate the crash: the post went out, but only 'sending' was recorded.
     real_mark = cog.state.mark
 
-    async def crash_after_send(follow_, items, state, now):  # noqa: ANN001
+    async def crash_after_send(follow_, items, state, now):
         if state == "sent":
             raise RuntimeError("killed")
         await real_mark(follow_, items, state, now)

@@ -59,7 +59,7 @@ async def reply_to(target: discord.Message, content: str) -> None:
     await dpytest.run_all_events()
 
 
-async def last_answer(bot) -> tuple[discord.Message, dict]:  # noqa: ANN001
+async def last_answer(bot) -> tuple[discord.Message, dict]:
     msg = dpytest.get_message()
     records = await bot.get_cog("Posts").feedback.conn.execute_fetchall(
         "SELECT filters, cited FROM answers WHERE message_id = ?", (msg.id,))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Kind = Literal["post", "digest"]
+# How posts are ranked by `top`; engagement = likes + shares + comments.
+Metric = Literal["engagement", "likes", "shares", "comments"]
+METRICS: tuple[Metric, ...] = get_args(Metric)
 
 
 @dataclass

@@ -4,7 +4,8 @@ on labelled questions split into a tuning half and a test half.
     python -m bench.eval                 # every question set and backend (corpora when ../shared/corpora exists)
     python -m bench.eval --smoke --out /tmp/x   # sample only, the default backend, a few questions (< 60 s)
 
-Each question is run once per backend to collect both raw rankings (`Engine.rankings`: keyword hits
+Each question is run once per backend to collect both raw rankings (`Engine.hybrid`, i.e.
+`retrieval.search.hybrid.hybrid_search`: keyword hits
 with the share of the question's IDF weight they hold, vector hits with their cosine). Every mode and
 every cut-off of the sweep is then scored by passing those rankings through `retrieval.search.hybrid.fuse`, the
 very function the engine uses. The cut-offs are swept on the tuning split only (keyword weight, then one
@@ -248,11 +249,12 @@ async def collect(engine, q: Question) -> Collected:
     c = Collected(q=q, kind="search", pair=await _pair(engine, q, pq.language), seconds=secs)
     c.engine_ids = [h.id for h in res.hits]
     f = res.filters
-    if not await engine.terms(pq):
+    found = await engine.hybrid(pq, f, K)  # the engine's own hybrid search; None: nothing topical
+    if found is None:
         c.kind = "top" if (f.author or f.since or f.until) else "empty"
         c.top = c.engine_ids
         return c
-    c.rankings = await engine.rankings(pq, f)
+    c.rankings = found.rankings
     return c
 
 

@@ -39,8 +39,8 @@ def _best_cut(text: str, limit: int, min_keep: float = 0.5) -> int:
     return limit
 
 
-def clip(text: str, limit: int) -> str:
-    """`text` if it fits, else cut at a sentence boundary (or word, or hard) with "…", len <= limit."""
+def clip_to_limit(text: str, limit: int) -> str:
+    """Discord's limit clip: `text` if it fits, else cut at a sentence boundary (or word, or hard) with "…", len <= limit."""
     if len(text) <= limit:
         return text
     if limit <= 0:
@@ -50,6 +50,9 @@ def clip(text: str, limit: int) -> str:
     room = limit - len(ELLIPSIS)
     head = text[: _best_cut(text, room)].rstrip()
     return head + ELLIPSIS
+
+
+clip = clip_to_limit  # the old name, still imported by bot/exts/posts/_cog.py
 
 
 def split_message(text: str, limit: int = MESSAGE) -> list[str]:
@@ -74,21 +77,21 @@ def split_message(text: str, limit: int = MESSAGE) -> list[str]:
 def fit_embed(embed: discord.Embed) -> discord.Embed:
     """Clip every part of an embed to its limit, keep at most 25 fields, and keep the total under 6,000."""
     if embed.title:
-        embed.title = clip(embed.title, EMBED_TITLE)
+        embed.title = clip_to_limit(embed.title, EMBED_TITLE)
     if embed.description:
-        embed.description = clip(embed.description, EMBED_DESCRIPTION)
-    fields = [(clip(f.name or "", FIELD_NAME) or "\u200b", clip(f.value or "", FIELD_VALUE) or "\u200b", f.inline)
+        embed.description = clip_to_limit(embed.description, EMBED_DESCRIPTION)
+    fields = [(clip_to_limit(f.name or "", FIELD_NAME) or "\u200b", clip_to_limit(f.value or "", FIELD_VALUE) or "\u200b", f.inline)
               for f in embed.fields[:EMBED_FIELDS]]
     embed.clear_fields()
     for name, value, inline in fields:
         embed.add_field(name=name, value=value, inline=inline)
     if embed.footer.text:
-        embed.set_footer(text=clip(embed.footer.text, FOOTER), icon_url=embed.footer.icon_url)
+        embed.set_footer(text=clip_to_limit(embed.footer.text, FOOTER), icon_url=embed.footer.icon_url)
     if embed.author.name:
-        embed.set_author(name=clip(embed.author.name, AUTHOR_NAME), url=embed.author.url, icon_url=embed.author.icon_url)
+        embed.set_author(name=clip_to_limit(embed.author.name, AUTHOR_NAME), url=embed.author.url, icon_url=embed.author.icon_url)
     # Over the total: drop trailing fields first (the description carries the answer), then clip it.
     while len(embed) > EMBED_TOTAL and embed.fields:
         embed.remove_field(len(embed.fields) - 1)
     if len(embed) > EMBED_TOTAL and embed.description:
-        embed.description = clip(embed.description, max(1, len(embed.description) - (len(embed) - EMBED_TOTAL)))
+        embed.description = clip_to_limit(embed.description, max(1, len(embed.description) - (len(embed) - EMBED_TOTAL)))
     return embed

@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 
 import discord
 
-from bot.limits import EMBED_FIELDS, FIELD_VALUE, clip, fit_embed
+from bot.limits import EMBED_FIELDS, FIELD_VALUE, clip_to_limit, fit_embed
+from retrieval.formatting import date_time, engagement_line, format_change, format_count, relative_change
 from retrieval.models import Hit
 from retrieval.results import Answer, Summary, TopResult
+from retrieval.store.index import IndexStats
 
 log = logging.getLogger(__name__)
 
@@ -45,26 +47,12 @@ class Reply:
 # -- formatting helpers ---------------------------------------------------------------------------
 
 
-def _n(value: int) -> str:
-    return f"{value:,}"
-
-
-def _day(dt: datetime | None, tz: ZoneInfo | None = None) -> str:
-    if dt is None:
-        return "undated"
-    local = dt.astimezone(tz) if tz else dt
-    return f"{local:%b} {local.day}, {local:%Y %H:%M}"
-
-
-def _iso_day(value: object, tz: ZoneInfo | None = None) -> str:
-    try:
-        return _day(datetime.fromisoformat(str(value)), tz)
-    except ValueError:
-        return str(value or "-")
+def _when(dt: datetime | None, tz: ZoneInfo | None = None) -> str:
+    return date_time(dt, tz) if dt else "-"
 
 
 def _one_line(text: str, limit: int) -> str:
-    return clip(re.sub(r"\s+", " ", text).strip(), limit)
+    return clip_to_limit(re.sub(r"\s+", " ", text).strip(), limit)
 
 
 def _link(label: str, url: str) -> str:
@@ -74,10 +62,6 @@ def _link(label: str, url: str) -> str:
 
 def _who(hit: Hit, names: dict[str, str]) -> str:
     return names.get(hit.author) or hit.author_name or hit.author
-
-
-def _engagement(hit: Hit) -> str:
-    return f"{_n(hit.likes)} likes · {_n(hit.shares)} shares · {_n(hit.comments)} comments"
 
 
 # -- embeds ---------------------------------------------------------------------------------------
@@ -92,10 +76,10 @@ POST_TEXT = 1500  # of an announced post: embeds allow 4,096, but a wall of text
 
 def post_embed(hit: Hit, names: dict[str, str], tz: ZoneInfo | None = None, footer: str = "") -> discord.Embed:
     """One post as it arrives (a follow's announcement): who, text, date and link, engagement, first picture."""
-    e = discord.Embed(title=f"New post from {_who(hit, names)}", description=clip(hit.text.strip(), POST_TEXT),
+    e = discord.Embed(title=f"New post from {_who(hit, names)}", description=clip_to_limit(hit.text.strip(), POST_TEXT),
                       colour=COLOR, url=hit.url if hit.url.startswith(("http://", "https://")) else None)
-    e.add_field(name="Posted", value=_link(_day(hit.published_at, tz), hit.url), inline=True)
-    e.add_field(name="Engagement", value=_engagement(hit), inline=True)
+    e.add_field(name="Posted", value=_link(date_time(hit.published_at, tz), hit.url), inline=True)
+    e.add_field(name="Engagement", value=engagement_line(hit), inline=True)
     if hit.pics and hit.pics[0].startswith(("http://", "https://")):
         e.set_image(url=hit.pics[0])
     if footer:
@@ -114,8 +98,8 @@ def top_pages(result: TopResult, names: dict[str, str], tz: ZoneInfo | None = No
     for page_no, chunk in enumerate(chunks):
         lines = []
         for i, hit in enumerate(chunk, page_no * per_page + 1):
-            head = f"**{i}.** {_link(hit.id, hit.url)} · {_who(hit, names)} · {_day(hit.published_at, tz)}"
-            lines.append(f"{head}\n{_engagement(hit)}\n> {_one_line(hit.title or hit.text, 300)}")
+            head = f"**{i}.** {_link(hit.id, hit.url)} · {_who(hit, names)} · {date_time(hit.published_at, tz)}"
+            lines.append(f"{head}\n{engagement_line(hit)}\n> {_one_line(hit.title or hit.text, 300)}")
         e = discord.Embed(title=title, description="\n\n".join(lines), colour=COLOR)
         footer = f"ranked by {result.by}"
         if len(chunks) > 1:
@@ -126,8 +110,8 @@ def top_pages(result: TopResult, names: dict[str, str], tz: ZoneInfo | None = No
 
 
 def _change(now: int, before: int) -> str:
-    ch = Summary.change(now, before)
-    return "" if ch is None else f" ({ch:+.0%} vs the period before)"
+    ch = relative_change(now, before)
+    return "" if ch is None else f" ({format_change(ch)} vs the period before)"
 
 
 def summary_embed(s: Summary, names: dict[str, str], tz: ZoneInfo | None = None,
@@ -137,21 +121,21 @@ def summary_embed(s: Summary, names: dict[str, str], tz: ZoneInfo | None = None,
     if s.posts == 0:
         return message_embed(s.notice or "No posts in that period.", title)
     overview = (
-        f"**{_n(s.posts)} posts**{_change(s.posts, s.prev_posts)}, **{_n(s.engagement)}** interactions"
-        f"{_change(s.engagement, s.prev_engagement)}: {_n(s.likes)} likes, {_n(s.shares)} shares, "
-        f"{_n(s.comments)} comments."
+        f"**{format_count(s.posts)} posts**{_change(s.posts, s.prev_posts)}, **{format_count(s.engagement)}** interactions"
+        f"{_change(s.engagement, s.prev_engagement)}: {format_count(s.likes)} likes, {format_count(s.shares)} shares, "
+        f"{format_count(s.comments)} comments."
     )
     if s.prose and s.prose.overview:
         # The generated overview leads, as in the seed digest; the figures follow it.
-        overview = f"{clip(s.prose.overview, 3000)}\n\n{overview}"
+        overview = f"{clip_to_limit(s.prose.overview, 3000)}\n\n{overview}"
     e = discord.Embed(title=title, description=overview, colour=COLOR)
     for i, (hit, summ) in enumerate(zip(s.top, s.top_summaries, strict=False), 1):
-        value = f"{_link(_day(hit.published_at, tz), hit.url)} · {_engagement(hit)}\n{_one_line(summ or hit.text, 600)}"
+        value = f"{_link(date_time(hit.published_at, tz), hit.url)} · {engagement_line(hit)}\n{_one_line(summ or hit.text, 600)}"
         e.add_field(name=f"Top {i}", value=value, inline=False)
     if s.by_day:
         busiest = max(s.by_day, key=lambda d: d.engagement)
         e.add_field(name="Busiest day",
-                    value=f"{busiest.day:%a %b} {busiest.day.day}: {busiest.posts} posts, {_n(busiest.engagement)} interactions",
+                    value=f"{busiest.day:%a %b} {busiest.day.day}: {busiest.posts} posts, {format_count(busiest.engagement)} interactions",
                     inline=True)
     if s.topics:
         e.add_field(name="Topics", value=_one_line(", ".join(s.topics), FIELD_VALUE), inline=True)
@@ -162,9 +146,9 @@ def summary_embed(s: Summary, names: dict[str, str], tz: ZoneInfo | None = None,
         # The chart takes the embed's image slot; the photo of the week goes beside it.
         e.set_thumbnail(url=s.photo_url)
         e.add_field(name="Photo of the week", inline=False,
-                    value=f"{_link(_day(s.photo.published_at, tz), s.photo.url)} · {_engagement(s.photo)}")
+                    value=f"{_link(date_time(s.photo.published_at, tz), s.photo.url)} · {engagement_line(s.photo)}")
     if s.prose and s.prose.trend:
-        e.add_field(name="Trend analysis", value=clip(s.prose.trend, FIELD_VALUE), inline=False)
+        e.add_field(name="Trend analysis", value=clip_to_limit(s.prose.trend, FIELD_VALUE), inline=False)
     if s.prose:
         for name, value in sources_fields(s.prose.citations, names, tz)[:2]:
             e.add_field(name=name, value=value, inline=False)
@@ -182,8 +166,8 @@ def sources_fields(citations: list[Hit], names: dict[str, str], tz: ZoneInfo | N
     for i, hit in enumerate(citations, 1):
         # "[1](url)": the number links to the post; a source without a URL keeps a plain "[1]".
         marker = _link(str(i), hit.url) if hit.url.startswith(("http://", "https://")) else f"[{i}]"
-        line = f"{marker} {_who(hit, names)} · {_day(hit.published_at, tz)}: {_one_line(hit.title or hit.text, 120)}"
-        line = clip(line, FIELD_VALUE)
+        line = f"{marker} {_who(hit, names)} · {date_time(hit.published_at, tz)}: {_one_line(hit.title or hit.text, 120)}"
+        line = clip_to_limit(line, FIELD_VALUE)
         if current and len("\n".join([*current, line])) > FIELD_VALUE:
             fields.append(("Sources" if not fields else "Sources (cont.)", "\n".join(current)))
             current = []
@@ -194,7 +178,7 @@ def sources_fields(citations: list[Hit], names: dict[str, str], tz: ZoneInfo | N
 
 
 def answer_embed(a: Answer, names: dict[str, str], tz: ZoneInfo | None = None) -> discord.Embed:
-    e = discord.Embed(title=clip(a.question, 256), description=a.text or "Nothing found.", colour=COLOR)
+    e = discord.Embed(title=clip_to_limit(a.question, 256), description=a.text or "Nothing found.", colour=COLOR)
     for name, value in sources_fields(a.citations, names, tz)[: EMBED_FIELDS - 1]:
         e.add_field(name=name, value=value, inline=False)
     if a.notice and a.found:
@@ -206,23 +190,22 @@ def answer_embed(a: Answer, names: dict[str, str], tz: ZoneInfo | None = None) -
     return fit_embed(e)
 
 
-def stats_embed(st: dict, names: dict[str, str], tz: ZoneInfo | None = None) -> discord.Embed:
+def stats_embed(st: IndexStats, names: dict[str, str], tz: ZoneInfo | None = None) -> discord.Embed:
     e = discord.Embed(title="What the index holds", colour=COLOR)
     e.description = (
-        f"**{_n(st.get('posts', 0))}** posts, **{_n(st.get('digests', 0))}** digests "
-        f"({_n(st.get('chunks', 0))} sections), {_n(st.get('vectors', 0))} vectors\n"
-        f"From {_iso_day(st.get('first'), tz)} to {_iso_day(st.get('last'), tz)}"
+        f"**{format_count(st.posts or 0)}** posts, **{format_count(st.digests or 0)}** digests "
+        f"({format_count(st.chunks or 0)} sections), {format_count(st.vectors or 0)} vectors\n"
+        f"From {_when(st.first, tz)} to {_when(st.last, tz)}"
     )
-    execs = st.get("executives") or {}
-    if execs:
-        lines = [f"{names.get(k, k)} (`{k}`): {_n(n)}" for k, n in execs.items()]
+    if st.executives:
+        lines = [f"{names.get(k, k)} (`{k}`): {format_count(n)}" for k, n in st.executives.items()]
         e.add_field(name="Posts by executive", value="\n".join(lines), inline=False)
-    if st.get("embed_model"):
-        e.set_footer(text=f"embedding model: {st['embed_model']}")
-    if st.get("default_model"):
+    if st.embed_model:
+        e.set_footer(text=f"embedding model: {st.embed_model}")
+    if st.default_model:
         e.add_field(name="Embedding model", value=(
-            f"Built with `{st['embed_model']}`; the default is now `{st['default_model']}`. An admin can "
-            f"re-embed with `{st['rebuild_command']}` on the server."), inline=False)
+            f"Built with `{st.embed_model}`; the default is now `{st.default_model}`. An admin can "
+            f"re-embed with `{st.rebuild_command}` on the server."), inline=False)
     return fit_embed(e)
 
 

@@ -17,9 +17,10 @@ from bot.errors import UnknownPeriod, UserFacingError
 from bot.feedback import answer_record
 from bot.render import CHART_NAME, Reply, answer_embed, message_embed, stats_embed, summary_embed, top_pages
 from retrieval.engine import Engine
+from retrieval.models import METRICS
 from retrieval.query.timeparse import PeriodError
 
-BY_CHOICES = ("engagement", "likes", "shares", "comments")
+BY_CHOICES = METRICS  # what `top` can rank by: retrieval.models.Metric
 TOP_N = 10
 MAX_QUESTION = 500
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
+from retrieval import messages
 from retrieval.answer.extractive import build_answer
 from retrieval.query.parse import ParsedQuery, parse_query
 from retrieval.query.timeparse import Period, parse_date, parse_period_arg
@@ -20,16 +21,15 @@ from retrieval.search.crosslang import (
     executive_pairs,
     read_glossary,
 )
-from retrieval.search.hybrid import Rankings, collect, fuse
+from retrieval.search.hybrid import Searched, hybrid_search
 from retrieval.search.segment import search_terms, teach
 from retrieval.search.segment import warm_up as warm_segmenter
 from retrieval.settings import RetrievalSettings, get_settings
 from retrieval.store.embedding import PAIRS, Cutoffs, cutoffs_of
-from retrieval.store.index import Index
+from retrieval.store.index import Index, IndexStats
 from retrieval.store.registry import Registry
-from retrieval.store.sqlite import from_epoch, to_epoch
+from retrieval.store.sqlite import Store, from_epoch, to_epoch
 from retrieval.store.text import query_tokens
-from retrieval.store.vectors import vector_where
 
 
 class Engine:
@@ -57,7 +57,7 @@ class Engine:
         await self.close()
 
     @property
-    def store(self):  # noqa: ANN201
+    def store(self) -> Store:
         return self.index.store
 
     async def registry(self, refresh: bool = False) -> Registry:
@@ -93,10 +93,10 @@ class Engine:
                      until: datetime | str | None = None, now: datetime | str | None = None) -> SearchResult:
         pq = await self.parse(query, author, since, until, now)
         filters = self._filters(pq)
-        if await self.terms(pq):
-            r = await self.rankings(pq, filters)
-            hits = fuse(r, self.cutoffs(), k) if r else []
-            also = list(dict.fromkeys(e.text for e in r.expansions)) if r else []
+        found = await self.hybrid(pq, filters, k)
+        if found is not None:
+            hits = found.hits
+            also = list(dict.fromkeys(e.text for e in found.rankings.expansions))
         elif filters.author or filters.since or filters.until:
             # Nothing topical to look for ("what did Lei Jun say last week?"): the period's most engaging posts.
             from retrieval.reports.top import top_posts
@@ -113,17 +113,18 @@ class Engine:
         return Filters(author=pq.executive, since=p.start if p else None, until=p.end if p else None,
                        label=p.label if p else "")
 
-    async def rankings(self, pq: ParsedQuery, f: Filters) -> Rankings | None:
-        """Both rankings of a topical question, before any cut-off; None when it has no terms."""
+    async def hybrid(self, pq: ParsedQuery, f: Filters, k: int, cutoffs: Cutoffs | None = None,
+                     mode: str = "hybrid") -> Searched | None:
+        """The hybrid search (search.hybrid.hybrid_search) of a topical question at the engine's
+        cut-offs (or `cutoffs`); None when it has no terms."""
         terms = await self.terms(pq)
         if not terms:
             return None
-        since, until = to_epoch(f.since), to_epoch(f.until)
-        return await collect(
+        return await hybrid_search(
             self.store, text=pq.terms, terms=terms, language_=pq.language,
             embed=self.index.embedder.embed_query, vector_query=self.index.vectors.query,
-            lexicon=await self.lexicon(), executive=f.author, since=f.since,
-            until=f.until, tz=self.settings.tz, where=vector_where(f.author, since, until),
+            lexicon=await self.lexicon(), executive=f.author, since=f.since, until=f.until,
+            tz=self.settings.tz, cutoffs=cutoffs or self.cutoffs(), k=k, mode=mode,
         )
 
     async def terms(self, pq: ParsedQuery) -> list[str]:
@@ -134,7 +135,11 @@ class Engine:
             pairs = [*read_glossary(self.settings.glossary_path or DEFAULT_GLOSSARY), *executive_pairs(reg)]
             names = [zh for zhs, _ in pairs for zh in zhs]
             names += [a for ex in reg.executives.values() for a in (ex.name, *ex.aliases)]
-            await asyncio.to_thread(lambda: (warm_segmenter(), teach(names)))
+            def ready() -> None:
+                warm_segmenter()
+                teach(names)
+
+            await asyncio.to_thread(ready)
             self._segmenter_ready = True
         return search_terms(pq.terms)
 
@@ -165,33 +170,15 @@ class Engine:
         """When the period holds no posts at all, say so and name the most recent period that has some."""
         if f.since is None and f.until is None:
             return ""
-        where, params = ["kind = 'post'"], []
-        if f.author:
-            where.append("executive = ?")
-            params.append(f.author)
-        in_period = await self.store.scalar(
-            f"SELECT COUNT(*) FROM docs WHERE {' AND '.join(where)} AND published_at >= ? AND published_at < ?",
-            [*params, to_epoch(f.since) or 0, to_epoch(f.until) or 2**62],
-        )
+        in_period, latest = await self.store.period_facts(f.author, to_epoch(f.since), to_epoch(f.until))
         if in_period:
             return ""
-        latest = await self.store.scalar(f"SELECT MAX(published_at) FROM docs WHERE {' AND '.join(where)}", params)
-        who = (await self.names()).get(f.author or "", f.author or "anyone")
-        label = f.label or "that period"
-        if latest is None:
-            return f"No posts from {who} are indexed yet."
-        return f"No posts from {who} in {label}. The most recent are from {self._period_around(from_epoch(latest), f)}."
-
-    def _period_around(self, when: datetime, f: Filters) -> str:
-        local = when.astimezone(self.settings.tz)
-        span = (f.until - f.since) if f.since and f.until else timedelta(days=7)
-        if span <= timedelta(days=7):
-            start = local.date() - timedelta(days=local.weekday())
-            end = start + timedelta(days=6)
-            return f"the week of {start:%b} {start.day} – {end:%b} {end.day}, {end.year}"
-        if span <= timedelta(days=31):
-            return f"{local:%B %Y}"
-        return f"{local.year}"
+        who = (await self.names()).get(f.author or "", f.author or messages.ANYONE)
+        latest_at = from_epoch(latest)
+        if latest_at is None:
+            return messages.none_indexed(who)
+        around = messages.period_around(latest_at, f.since, f.until, self.settings.tz)
+        return messages.none_in_period(who, f.label or messages.THAT_PERIOD, around)
 
     # -- answers ------------------------------------------------------------------------------
 
@@ -212,15 +199,7 @@ class Engine:
 
     async def _nothing_found(self, res: SearchResult) -> str:
         who = (await self.names()).get(res.filters.author or "", res.filters.author or "")
-        parts = ["Nothing found"]
-        if res.terms.strip():
-            parts.append(f"about “{res.terms.strip()}”")
-        if who:
-            parts.append(f"from {who}")
-        if res.filters.label:
-            parts.append(f"in {res.filters.label}")
-        text = " ".join(parts) + "."
-        return f"{text} {res.notice}" if res.notice else text
+        return messages.nothing_found(res.terms, who, res.filters.label, res.notice)
 
     # -- top and summary ----------------------------------------------------------------------
 
@@ -255,7 +234,7 @@ class Engine:
         if chart is not None:
             from retrieval.reports.chart import draw_chart
 
-            who = (await self.names()).get(author or "", "All executives")
+            who = (await self.names()).get(author or "", messages.ALL_EXECUTIVES)
             s.chart = str(await asyncio.to_thread(draw_chart, s, Path(chart), f"{who}: {p.label}"))
         return s
 
@@ -266,7 +245,7 @@ class Engine:
         # Twice as many as needed: content-free posts (转发微博) are skipped, not cited.
         posts = await top_posts(self.store, since=p.start, until=p.end, executive=s.filters.author,
                                 by="engagement", n=2 * SOURCES)
-        who = (await self.names()).get(s.filters.author or "", "") or "the executives followed here"
+        who = (await self.names()).get(s.filters.author or "", "") or messages.EVERYONE_FOLLOWED
         s.prose, notice = await write_prose(s, pick_sources(posts), who, self.settings)
         if notice:
             s.notice = f"{s.notice} {notice}".strip()
@@ -279,5 +258,5 @@ class Engine:
         ex = reg.get(author) or reg.by_name(author)
         return ex.key if ex else author
 
-    async def stats(self) -> dict:
+    async def stats(self) -> IndexStats:
         return await self.index.stats()

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from retrieval.formatting import relative_change
 from retrieval.models import Hit
 
 
@@ -140,7 +141,7 @@ class Summary:
     @staticmethod
     def change(now: int, before: int) -> float | None:
         """Relative change from the previous period, or None when it had nothing."""
-        return None if before == 0 else (now - before) / before
+        return relative_change(now, before)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -158,3 +159,4 @@ class Summary:
                 "engagement": self.photo.engagement, "published_at": self.photo.to_json()["published_at"]},
             "prose": None if self.prose is None else self.prose.to_json(),
         }
+

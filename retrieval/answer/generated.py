@@ -19,7 +19,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import replace
 
@@ -27,21 +27,26 @@ import httpx
 
 from retrieval.answer.citations import check_citations, cited_sentences
 from retrieval.answer.prompt import build_prompt
+from retrieval.errors import ExecbotError
+from retrieval.messages import ANSWER_UNAVAILABLE, NO_CITATIONS
 from retrieval.results import Answer, AnswerSentence, SearchResult
 from retrieval.settings import RetrievalSettings
 
 logger = logging.getLogger(__name__)
 
-NO_CITATIONS = "The generated answer cited no sources, so here is the extractive answer."
-UNAVAILABLE = "The language model could not answer ({reason}), so here is the extractive answer."
 _THINK = re.compile(r"<think>.*?(?:</think>|$)\s*", re.S)
 TEMPERATURE = 0.2  # low: we want the sources restated, not creativity
 
 OnDelta = Callable[[str], Awaitable[None]]
 
 
-class LLMError(Exception):
-    """The endpoint answered, but not with a usable completion."""
+class LLMError(ExecbotError):
+    """The endpoint answered, but not with a usable completion. `reason` names what was wrong in a
+    word that is safe to show (by default the class name)."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or type(self).__name__
 
 
 class Throttle:
@@ -86,15 +91,21 @@ def _content(payload: object, streamed: bool) -> str:
         raise LLMError(f"unexpected payload: {str(payload)[:200]}")
     if payload.get("error"):
         raise LLMError(f"server error: {str(payload['error'])[:200]}")
-    choices = payload.get("choices") or []
-    if not choices:
-        return ""  # e.g. a final usage-only chunk
-    part = choices[0].get("delta" if streamed else "message") or {}
-    return part.get("content") or ""
+    try:
+        choices = payload.get("choices") or []
+        if not choices:
+            return ""  # e.g. a final usage-only chunk
+        part = choices[0].get("delta" if streamed else "message") or {}
+        content = part.get("content") or ""
+    except (KeyError, TypeError, AttributeError) as exc:  # JSON of an unexpected shape
+        raise LLMError(f"unexpected payload: {str(payload)[:200]}", reason=type(exc).__name__) from exc
+    if not isinstance(content, str):
+        raise LLMError(f"unexpected content: {str(content)[:200]}", reason="TypeError")
+    return content
 
 
 async def stream_completion(client: httpx.AsyncClient, url: str, body: dict, headers: dict[str, str],
-                            key: str) -> AsyncIterator[str]:
+                            key: str) -> AsyncGenerator[str, None]:
     """Yield text pieces as they arrive. Servers that ignore "stream" and send one JSON body also work."""
     async with client.stream("POST", url, json=body, headers=headers) as resp:
         if resp.status_code >= 400:
@@ -147,12 +158,12 @@ async def complete(messages: list[dict[str, str]], settings: RetrievalSettings,
                 text += piece
                 await throttle.update(text)
         await throttle.flush(text)
-    except (TimeoutError, httpx.HTTPError, LLMError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        # ValueError covers json.JSONDecodeError; the others, JSON of an unexpected shape.
+    except (TimeoutError, httpx.HTTPError, LLMError, json.JSONDecodeError) as exc:
         timed_out = isinstance(exc, TimeoutError | httpx.TimeoutException)
         detail = _redact(str(exc), key) or (f"no answer within {settings.llm_timeout:g} s" if timed_out else "")
         logger.warning("language model request failed (%s: %s)", type(exc).__name__, detail)
-        raise Unavailable("timed out" if timed_out else type(exc).__name__) from None
+        reason = exc.reason if isinstance(exc, LLMError) else type(exc).__name__
+        raise Unavailable("timed out" if timed_out else reason) from None
     # Reasoning models (DeepSeek-R1, Qwen3 on Ollama) put their scratchpad in <think>…</think>: not the answer.
     return _THINK.sub("", text)
 
@@ -168,7 +179,7 @@ async def generative_answer(question: str, result: SearchResult, fallback: Answe
         text = await complete(prompt.messages, settings, on_delta, min_interval)
     except Unavailable as exc:
         logger.warning("using the extractive answer")
-        return _fallback(fallback, UNAVAILABLE.format(reason=exc.reason))
+        return _fallback(fallback, ANSWER_UNAVAILABLE.format(reason=exc.reason))
 
     checked = check_citations(text, len(prompt.sources))
     if not checked.cited:

@@ -12,25 +12,14 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from retrieval.models import Hit
+from retrieval.store.text import language as language_of
 
 MAX_SOURCE_CHARS = 1500
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
-_LATIN_WORD = re.compile(r"[A-Za-z]+")
 # "<source", "</source", "< / SOURCES"…: anything a model could read as opening or closing a source block.
 _TAG = re.compile(r"<\s*(/?)\s*(sources?)", re.IGNORECASE)
 
 LANGUAGE_NAMES = {"zh": "Chinese (简体中文)", "en": "English"}
-
-
-def question_language(question: str) -> str:
-    """'zh' when the question is mostly Chinese, else 'en'.
-
-    One Chinese character carries about as much as one English word, so compare those counts:
-    "小米YU7交付量是多少" is Chinese, "What did 雷军 say about the SU7?" is English."""
-    cjk = len(_CJK.findall(question))
-    words = len(_LATIN_WORD.findall(question))
-    return "zh" if cjk and cjk >= words else "en"
 
 
 def system_prompt(language: str) -> str:
@@ -55,7 +44,8 @@ def neutralise(text: str) -> str:
     return _TAG.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", text)
 
 
-def clip(text: str, limit: int = MAX_SOURCE_CHARS) -> str:
+def clip_source(text: str, limit: int = MAX_SOURCE_CHARS) -> str:
+    """A post's text cut to what a prompt gives each source (a hard cut, marked with "…")."""
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -70,7 +60,7 @@ def format_source(n: int, hit: Hit, tz: ZoneInfo, limit: int = MAX_SOURCE_CHARS,
     title = f' title="{_attr(hit.title)}"' if hit.title else ""
     counts = f' likes="{hit.likes}" shares="{hit.shares}" comments="{hit.comments}"' if engagement else ""
     head = f'<source id="{n}" date="{day}" author="{_attr(who)}" kind="{hit.kind}"{title}{counts}>'
-    return f"{head}\n{neutralise(clip(hit.text, limit))}\n</source>"
+    return f"{head}\n{neutralise(clip_source(hit.text, limit))}\n</source>"
 
 
 @dataclass
@@ -82,7 +72,7 @@ class Prompt:
 
 def build_prompt(question: str, hits: list[Hit], max_sources: int, tz: ZoneInfo) -> Prompt:
     sources = hits[:max_sources]
-    language = question_language(question)
+    language = language_of(question)  # the one rule for questions and posts
     blocks = "\n\n".join(format_source(i, h, tz) for i, h in enumerate(sources, 1))
     user = (
         f"Sources (numbered 1 to {len(sources)}):\n<sources>\n{blocks}\n</sources>\n\n"

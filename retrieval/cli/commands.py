@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from retrieval.engine import Engine
+from retrieval.models import METRICS
 from retrieval.settings import get_settings
-from retrieval.store.index import ModelMismatchError
+from retrieval.store.index import IndexStats, ModelMismatchError
 from retrieval.store.vectors import VectorStoreError
 
 
@@ -45,7 +46,7 @@ def add_arguments(sub: Any) -> None:
     top = sub.add_parser("top", help="top posts of a period by engagement")
     top.add_argument("period", nargs="?", default="week", help="day, week, month, last week, 上周, 2025-05-26..2025-06-01…")
     top.add_argument("--n", type=int, default=10)
-    top.add_argument("--by", default="engagement", choices=["engagement", "likes", "shares", "comments"])
+    top.add_argument("--by", default="engagement", choices=METRICS)
     _common(top, filters=False)
     top.set_defaults(func=run_top)
 
@@ -88,24 +89,17 @@ def _tz_render(fn: Callable[..., str]) -> Callable[[Any, dict[str, str]], str]:
 
 
 def run_stats(args: argparse.Namespace) -> int:
-    def render(st: dict, names: dict[str, str]) -> str:
-        lines = [
-            f"posts {st['posts']}, digests {st['digests']} ({st['chunks']} chunks), vectors {st['vectors']}",
-            f"period {st['first'] or '-'} .. {st['last'] or '-'}; model {st.get('embed_model') or '-'}",
-        ]
-        lines += [f"  {names.get(k, k)} ({k}): {n}" for k, n in st["executives"].items()]
-        if st.get("default_model"):
-            lines.append(f"this index was built with {st['embed_model']}; the default is now {st['default_model']}. "
-                         f"Questions still use the index's model. To move to the default (re-embeds every post): "
-                         f"{st['rebuild_command']}")
-        return "\n".join(lines)
+    from retrieval.cli.render import render_stats
 
-    async def work(e: Engine) -> dict:
+    async def work(e: Engine) -> IndexStats | dict[str, Any]:
         st = await e.stats()
         if args.json:
-            st.pop("embed_model", None)
+            out = st.to_json()
+            out.pop("embed_model", None)
+            return out
         return st
 
+    render = render_stats
     return _run(args, work, render)
 
 

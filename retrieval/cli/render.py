@@ -2,51 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from retrieval.formatting import (
+    DEFAULT_TZ,
+    clip_text,
+    engagement_line,
+    format_change,
+    format_count,
+    month_day,
+    relative_change,
+    short_date,
+)
 from retrieval.models import Hit
 from retrieval.results import Answer, Filters, SearchResult, Summary, TopResult
-from retrieval.store.text import is_cjk
+from retrieval.store.index import IndexStats
 
-DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+__all__ = ["DEFAULT_TZ", "format_count", "render_answer", "render_search", "render_stats", "render_summary",
+           "render_top", "short_date"]
+
 BAR_WIDTH = 20
 PLATFORM_NAMES = {"weibo": "Weibo", "x": "X", "twitter": "X", "linkedin": "LinkedIn", "wechat": "WeChat"}
-_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-
-def format_count(n: int) -> str:
-    """321000 -> '321,000'."""
-    return f"{n:,}"
-
-
-def short_date(dt: datetime | None, tz: ZoneInfo = DEFAULT_TZ) -> str:
-    """'2025-05-31' in the configured time zone (a post at 20:15 Beijing time is not on the UTC day)."""
-    return dt.astimezone(tz).date().isoformat() if dt else "undated"
-
-
-def clip(text: str, limit: int = 90) -> str:
-    """Whitespace-collapsed text cut to about `limit` chars at a word (Latin) or char (CJK) boundary."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    # Inside a Latin word: back up to the last space, unless that throws away too much.
-    if cut[-1].isalnum() and text[len(cut)].isalnum() and not is_cjk(cut[-1]):
-        space = cut.rfind(" ")
-        if space >= limit * 0.6:
-            cut = cut[:space]
-    return cut.rstrip(" ,，、;；:：-—") + "…"
 
 
 def _name(key: str | None, names: dict[str, str] | None) -> str:
     if not key:
         return ""
     return (names or {}).get(key, key)
-
-
-def _day(d: date) -> str:
-    return f"{_MONTHS[d.month - 1]} {d.day}"
 
 
 def _span(since: datetime | None, until: datetime | None, tz: ZoneInfo) -> str:
@@ -56,10 +39,10 @@ def _span(since: datetime | None, until: datetime | None, tz: ZoneInfo) -> str:
     first = since.astimezone(tz).date()
     last = (until - timedelta(microseconds=1)).astimezone(tz).date()
     if first == last:
-        return f"{_day(first)}, {first.year}"
+        return f"{month_day(first)}, {first.year}"
     if first.year == last.year:
-        return f"{_day(first)} – {_day(last)}, {last.year}"
-    return f"{_day(first)}, {first.year} – {_day(last)}, {last.year}"
+        return f"{month_day(first)} – {month_day(last)}, {last.year}"
+    return f"{month_day(first)}, {first.year} – {month_day(last)}, {last.year}"
 
 
 def _scope(filters: Filters, names: dict[str, str] | None) -> str:
@@ -68,15 +51,10 @@ def _scope(filters: Filters, names: dict[str, str] | None) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def _engagement(hit: Hit) -> str:
-    return (f"{format_count(hit.likes)} likes · {format_count(hit.shares)} shares · "
-            f"{format_count(hit.comments)} comments")
-
-
 def _hit_line(hit: Hit, names: dict[str, str] | None, tz: ZoneInfo) -> str:
     """'2025-06-01 · Lei Jun · 281,000 likes · … · url', or 'digest: <title>' for digest chunks."""
     parts = [short_date(hit.published_at, tz), _name(hit.author, names)]
-    parts.append(f"digest: {hit.title or hit.id}" if hit.kind == "digest" else _engagement(hit))
+    parts.append(f"digest: {hit.title or hit.id}" if hit.kind == "digest" else engagement_line(hit))
     if hit.url:
         parts.append(hit.url)
     return " · ".join(p for p in parts if p)
@@ -96,8 +74,8 @@ def render_top(result: TopResult, names: dict[str, str] | None = None, *, tz: Zo
         head = f"{i}. {short_date(hit.published_at, tz)}"
         if not result.filters.author:
             head += f" · {_name(hit.author, names)}"
-        lines.append(f"{head} — {clip(hit.text)}")
-        lines.append(f"   {_engagement(hit)} = {format_count(hit.engagement)} interactions")
+        lines.append(f"{head} — {clip_text(hit.text)}")
+        lines.append(f"   {engagement_line(hit)} = {format_count(hit.engagement)} interactions")
         if hit.url:
             lines.append(f"   {hit.url}")
     return "\n".join(lines)
@@ -119,11 +97,11 @@ def _title(summary: Summary, names: dict[str, str] | None, tz: ZoneInfo) -> str:
 def _change(summary: Summary) -> str:
     if summary.prev_posts == 0:
         return "no posts in the previous period"
-    change = Summary.change(summary.engagement, summary.prev_engagement)
+    change = relative_change(summary.engagement, summary.prev_engagement)
     prev = f"{summary.prev_posts:,} posts, {format_count(summary.prev_engagement)} interactions"
     if change is None:
         return f"previous period: {prev}"
-    return f"{change:+.0%} vs the previous period: {prev}"
+    return f"{format_change(change)} vs the previous period: {prev}"
 
 
 def render_summary(summary: Summary, names: dict[str, str] | None = None, *,
@@ -141,7 +119,7 @@ def render_summary(summary: Summary, names: dict[str, str] | None = None, *,
     if summary.top:
         lines += ["", f"Top {len(summary.top)} posts"]
         for i, hit in enumerate(summary.top, 1):
-            text = summary.top_summaries[i - 1] if i <= len(summary.top_summaries) else clip(hit.text)
+            text = summary.top_summaries[i - 1] if i <= len(summary.top_summaries) else clip_text(hit.text)
             lines.append(f"{i}. {short_date(hit.published_at, tz)} — {text}")
             lines.append(f"   Engagement: {format_count(hit.likes)} Likes | {format_count(hit.shares)} Shares | "
                          f"{format_count(hit.comments)} Comments")
@@ -181,7 +159,7 @@ def render_search(result: SearchResult, names: dict[str, str] | None = None, *,
         return "\n".join(lines if result.notice else [*lines, "No results."])
     for i, hit in enumerate(result.hits, 1):
         lines.append(f"[{i}] {_hit_line(hit, names, tz)}")
-        lines.append(f"    {clip(hit.text, 160)}")
+        lines.append(f"    {clip_text(hit.text, 160)}")
     return "\n".join(lines)
 
 
@@ -193,4 +171,19 @@ def render_answer(answer: Answer, names: dict[str, str] | None = None, *,
     if answer.citations:
         lines += ["", "Sources:"]
         lines += [f"[{i}] {_hit_line(hit, names, tz)}" for i, hit in enumerate(answer.citations, 1)]
+    return "\n".join(lines)
+
+
+def render_stats(st: IndexStats, names: dict[str, str] | None = None) -> str:
+    names = names or {}
+    first, last = st["first"], st["last"]  # ISO strings, as --json shows them
+    lines = [
+        f"posts {st.posts}, digests {st.digests} ({st.chunks} chunks), vectors {st.vectors}",
+        f"period {first or '-'} .. {last or '-'}; model {st.embed_model or '-'}",
+    ]
+    lines += [f"  {names.get(k, k)} ({k}): {n}" for k, n in st.executives.items()]
+    if st.default_model:
+        lines.append(f"this index was built with {st.embed_model}; the default is now {st.default_model}. "
+                     f"Questions still use the index's model. To move to the default (re-embeds every post): "
+                     f"{st.rebuild_command}")
     return "\n".join(lines)

@@ -12,11 +12,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from retrieval.models import Executive
-from retrieval.query.timeparse import Period, make_period, parse_period, remove_span
+from retrieval.query.spans import remove_span, tidy
+from retrieval.query.timeparse import Period, find_period
 from retrieval.store.registry import Registry
-from retrieval.store.text import CJK
+from retrieval.store.text import language
 
-__all__ = ["ParsedQuery", "detect_language", "extract_terms", "find_executive", "parse_query"]
+__all__ = ["ParsedQuery", "extract_terms", "find_executive", "parse_query"]
 
 _LATIN = "0-9A-Za-z\u00c0-\u024f"
 
@@ -61,7 +62,7 @@ def _strip_names(text: str, ex: Executive) -> str:
         rx = _alias_pattern(name)
         while rx and (m := rx.search(text)):
             text = remove_span(text, m.start(), m.end())
-    return _tidy(text)
+    return tidy(text)
 
 
 def find_executive(text: str, registry: Registry) -> tuple[str | None, str]:
@@ -82,13 +83,6 @@ def find_executive(text: str, registry: Registry) -> tuple[str | None, str]:
 
 
 # --- language and terms ------------------------------------------------------------------------------
-
-
-def detect_language(text: str) -> str:
-    """'zh' when more than 30% of the letters are CJK characters."""
-    cjk = len(re.findall(f"[{CJK}]", text))
-    latin = len(re.findall(r"[A-Za-z]", text))
-    return "zh" if cjk and cjk / (cjk + latin) > 0.3 else "en"
 
 
 _VERBS = (
@@ -139,11 +133,6 @@ _FILLER_ONLY = re.compile(r"[\s的在都对了吗呢啊吧呀又还也就和跟�
 _PUNCT = " \t\n?!.,;:，。？！；：、\"'“”‘’()（）[]【】<>《》-–—~…"
 
 
-def _tidy(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
-    return re.sub(r"\s+([?!.,;:，。？！；：])", r"\1", text)
-
-
 def _cut_all(text: str, rx: re.Pattern[str]) -> str:
     while m := rx.search(text):
         if m.end() == m.start():
@@ -160,7 +149,7 @@ def extract_terms(text: str) -> str:
     text = _cut_all(text, _ZH_OPINION)
     for rx in _ZH_BOILERPLATE_RX:
         text = _cut_all(text, rx)
-    text = _tidy(text).strip(_PUNCT)
+    text = tidy(text).strip(_PUNCT)
     if opinion:
         text = re.sub(r"^(?:对|就)", "", text)  # "对YU7怎么看" -> "YU7"
     tokens = text.split()
@@ -200,18 +189,11 @@ def parse_query(
         key: str | None = known.key if known else executive
     else:
         key, rest = find_executive(rest, registry)
-    period, rest = parse_period(rest, now, tz)
-    if since is not None or until is not None:
-        period = make_period(
-            since if since is not None else period.start if period else None,
-            until if until is not None else period.end if period else None,
-            now,
-            tz,
-        )
+    period, rest = find_period(rest, now, tz, since=since, until=until)
     return ParsedQuery(
         text=text,
         terms=extract_terms(rest),
         executive=key,
         period=period,
-        language=detect_language(text),
+        language=language(text),
     )

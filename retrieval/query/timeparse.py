@@ -24,15 +24,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from retrieval.errors import ExecbotError
+from retrieval.query.spans import remove_span, tidy
+
 __all__ = [
     "EPOCH_YEAR",
     "Period",
     "PeriodError",
+    "find_period",
     "make_period",
     "parse_date",
     "parse_period",
     "parse_period_arg",
-    "remove_span",
 ]
 
 EPOCH_YEAR = 1970
@@ -76,7 +79,7 @@ _YEAR = r"(?<!\d)\d{4}(?:\s*年)?(?!\d)"
 _REF = f"(?:{_DATE}|{_ZH_MONTH}|{_ISO_MONTH}|{_EN_MONTH}|{_YEAR})"
 
 
-class PeriodError(ValueError):
+class PeriodError(ExecbotError, ValueError):
     """A command argument that should name a period but doesn't."""
 
 
@@ -181,19 +184,6 @@ def _unit(word: str) -> str | None:
     return None
 
 
-def remove_span(text: str, start: int, end: int) -> str:
-    """Cut text[start:end] out, keeping one space between Latin words but none between CJK."""
-    left, right = text[:start], text[end:]
-    if left and right and not (left[-1].isspace() or right[0].isspace()) and (left[-1] + right[0]).isascii():
-        return left + " " + right
-    return left + right
-
-
-def _tidy(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
-    return re.sub(r"\s+([?!.,;:，。？！；：])", r"\1", text)
-
-
 # --- day / month / year references -----------------------------------------------------------------
 
 
@@ -216,7 +206,7 @@ class _Ref:
         return d, d + timedelta(days=1)
 
     def label(self) -> str:
-        if self.month is None:
+        if self.month is None or self.year is None:
             return str(self.year)
         if self.day is None:
             return f"{_FULL_MONTHS[self.month]} {self.year}"
@@ -659,9 +649,25 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo) -> tuple[Period | None,
             if best is None or key > best[0]:
                 best = (key, m, period)
     if best is None:
-        return None, _tidy(text)
+        return None, tidy(text)
     m = best[1]
-    return best[2], _tidy(remove_span(text, m.start(), m.end()))
+    return best[2], tidy(remove_span(text, m.start(), m.end()))
+
+
+def find_period(text: str, now: datetime, tz: ZoneInfo, *, since: datetime | None = None,
+                until: datetime | None = None) -> tuple[Period | None, str]:
+    """A question's period and the text without its time phrase: the one call question parsing makes.
+
+    Explicit since/until (command options) replace the matching bound of the period the text names."""
+    period, rest = parse_period(text, now, tz)
+    if since is not None or until is not None:
+        period = make_period(
+            since if since is not None else period.start if period else None,
+            until if until is not None else period.end if period else None,
+            now,
+            tz,
+        )
+    return period, rest
 
 
 _BARE_WINDOWS = {

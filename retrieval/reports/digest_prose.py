@@ -17,17 +17,16 @@ from zoneinfo import ZoneInfo
 
 from retrieval.answer.citations import check_citations, split_sentences
 from retrieval.answer.prompt import LANGUAGE_NAMES, format_source
+from retrieval.messages import PROSE_UNAVAILABLE, PROSE_UNCITED
 from retrieval.models import Hit
 from retrieval.results import Prose, Summary
 from retrieval.settings import RetrievalSettings
-from retrieval.store.text import is_content_free
+from retrieval.store.text import is_cjk, is_content_free
 
 logger = logging.getLogger(__name__)
 
 SOURCES = 12  # the week's most engaging posts the model may cite
 SOURCE_CHARS = 600  # per post: the prompt stays small enough for a local model's context
-UNAVAILABLE = "The language model could not write the overview ({reason}); the digest is extractive."
-UNCITED = "The generated overview cited no sources, so the digest is extractive."
 
 # "OVERVIEW:", "**Trend analysis**:", "## 趋势分析：": where a section starts.
 _HEADING = re.compile(
@@ -139,7 +138,7 @@ def grounded(text: str, known: list[float], n_sources: int) -> str:
             logger.info("dropped a generated digest sentence with unsupported figures %s: %.80s", bad, sentence)
             continue
         kept.append(sentence)
-    joiner = "" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else " "
+    joiner = "" if any(is_cjk(ch) for ch in text) else " "
     return joiner.join(kept)
 
 
@@ -177,9 +176,9 @@ async def write_prose(summary: Summary, sources: list[Hit], who: str,
     try:
         text = await complete(messages, settings)
     except Unavailable as exc:
-        return None, UNAVAILABLE.format(reason=exc.reason)
+        return None, PROSE_UNAVAILABLE.format(reason=exc.reason)
     prose = check_prose(text, summary, sources, language)
     if prose is None:
         logger.warning("generated digest prose cited no valid source; keeping the extractive digest")
-        return None, UNCITED
+        return None, PROSE_UNCITED
     return prose, ""

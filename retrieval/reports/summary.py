@@ -7,12 +7,13 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from retrieval.cli.render import clip
+from retrieval.formatting import clip_text
+from retrieval.messages import no_posts_in
 from retrieval.query.timeparse import Period
-from retrieval.reports.top import post_filter, top_posts
+from retrieval.reports.top import top_posts
 from retrieval.reports.topics import extract_topics
 from retrieval.results import DayActivity, DigestRef, Filters, Summary
-from retrieval.store.sqlite import Store, from_epoch, to_epoch
+from retrieval.store.sqlite import Store, doc_where, from_epoch, to_epoch
 
 MAX_DAYS = 62
 SUMMARY_CHARS = 90
@@ -33,13 +34,13 @@ def lead_summary(text: str, limit: int = SUMMARY_CHARS) -> str:
         if len(" ".join(text[: m.end()].split())) >= MIN_LEAD_CHARS:
             end = m.end()
             break
-    return clip(text[:end], limit)
+    return clip_text(text[:end], limit)
 
 
 async def _totals(store: Store, start: datetime, end: datetime,
                   executive: str | None) -> tuple[int, int, int, int]:
     """(posts, likes, shares, comments) of the posts in [start, end)."""
-    where, params = post_filter(start, end, executive)
+    where, params = doc_where(executive, to_epoch(start), to_epoch(end))
     rows = await store.fetchall(
         "SELECT COUNT(*), COALESCE(SUM(likes), 0), COALESCE(SUM(shares), 0), COALESCE(SUM(comments), 0) "
         f"FROM docs WHERE {where}",
@@ -64,7 +65,7 @@ async def _by_day(store: Store, period: Period, executive: str | None, tz: ZoneI
     if not days:
         return []
     since = max(period.start, datetime.combine(days[0], time(), tzinfo=tz))
-    where, params = post_filter(since, period.end, executive)
+    where, params = doc_where(executive, to_epoch(since), to_epoch(period.end))
     rows = await store.fetchall(
         f"SELECT published_at, likes + shares + comments FROM docs WHERE {where}", params
     )
@@ -98,7 +99,7 @@ async def _digests(store: Store, period: Period, executive: str | None) -> list[
 
 
 async def _topic_texts(store: Store, period: Period, executive: str | None) -> list[str]:
-    where, params = post_filter(period.start, period.end, executive)
+    where, params = doc_where(executive, to_epoch(period.start), to_epoch(period.end))
     rows = await store.fetchall(
         f"SELECT text FROM docs WHERE {where} ORDER BY likes + shares + comments DESC LIMIT ?",
         [*params, TOPIC_POSTS],
@@ -133,6 +134,6 @@ async def build_summary(store: Store, *, period: Period, executive: str | None, 
         topics=topics,
         by_day=await _by_day(store, period, executive, tz),
         digests=await _digests(store, period, executive),
-        notice="" if posts else f"No posts in {period.label}.",
+        notice="" if posts else no_posts_in(period.label),
         photo=photo[0] if photo else None,
     )

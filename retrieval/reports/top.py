@@ -3,36 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from retrieval.models import Hit
-from retrieval.store.sqlite import HIT_COLUMNS, HIT_WIDTH, Store, row_to_hit, to_epoch
+from retrieval.models import METRICS, Hit, Metric
+from retrieval.store.sqlite import HIT_COLUMNS, HIT_WIDTH, Store, doc_where, row_to_hit, to_epoch
 
-METRICS = ("engagement", "likes", "shares", "comments")  # engagement = likes + shares + comments
+__all__ = ["METRICS", "Metric", "top_posts"]  # engagement = likes + shares + comments
 
 # Column names are fixed strings here, never user input, so building SQL from them is safe.
-_METRIC_SQL = {
+_METRIC_SQL: dict[str, str] = {
     "engagement": "(likes + shares + comments)",
     "likes": "likes",
     "shares": "shares",
     "comments": "comments",
 }
-
-
-def post_filter(since: datetime | None, until: datetime | None, executive: str | None) -> tuple[str, list[Any]]:
-    """WHERE clause (and its parameters) for posts in [since, until) of an optional executive."""
-    where = ["kind = 'post'"]
-    params: list[Any] = []
-    if since is not None:
-        where.append("published_at >= ?")
-        params.append(to_epoch(since))
-    if until is not None:
-        where.append("published_at < ?")
-        params.append(to_epoch(until))
-    if executive:
-        where.append("executive = ?")
-        params.append(executive)
-    return " AND ".join(where), params
+assert tuple(_METRIC_SQL) == METRICS  # one metric type: retrieval.models.Metric
 
 
 async def top_posts(
@@ -41,7 +25,7 @@ async def top_posts(
     since: datetime | None,
     until: datetime | None,
     executive: str | None,
-    by: str = "engagement",
+    by: str = "engagement",  # one of METRICS (retrieval.models.Metric)
     n: int = 10,
     with_pictures: bool = False,
 ) -> list[Hit]:
@@ -54,7 +38,7 @@ async def top_posts(
         raise ValueError(f"unknown metric {by!r}; use one of {', '.join(METRICS)}")
     if n <= 0:
         return []
-    where, params = post_filter(since, until, executive)
+    where, params = doc_where(executive, to_epoch(since), to_epoch(until))
     if with_pictures:
         where += " AND pics NOT IN ('', '[]')"
     # id breaks remaining ties so the order never depends on insertion luck.

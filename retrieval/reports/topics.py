@@ -12,10 +12,10 @@ import re
 from collections import Counter
 from typing import Any
 
-from retrieval.store.text import EN_STOPWORDS, ZH_STOP_BIGRAMS, cjk_ratio, is_cjk
+from retrieval.store.text import CJK, EN_STOPWORDS, ZH_STOP_BIGRAMS, cjk_ratio, is_cjk
 
 _URL_RE = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
-_CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK_RUN_RE = re.compile(rf"[{CJK}]+")
 # A Latin-script word, with an optional apostrophe part (Xiaomi's, can't).
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 

@@ -270,7 +270,7 @@ def candidates(lex: Lexicon, terms_text: str) -> list[Expansion]:
     expansion is attached to the search term it translates: the English word or the Chinese word.
     """
     out: list[Expansion] = []
-    latin = [w.lower() for w in re.findall(r"[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", terms_text)]
+    latin = [w.lower() for w in re.findall(rf"[^\W_{CJK}]+", terms_text)]
     for start, end, cands in lex.english_to_chinese(latin):
         own = [t for t in latin[start:end] if t not in EN_STOPWORDS]
         for c in cands:

@@ -1,4 +1,4 @@
-"""The hybrid search in two steps: collect both rankings (I/O), then gate and fuse them (pure).
+"""The hybrid search: `hybrid_search` collects both rankings (I/O), then gates and fuses them (pure).
 
 The split lets the eval collect each question's rankings once and replay every cut-off of its
 sweep through the very function the engine uses, instead of re-implementing it.
@@ -30,6 +30,7 @@ from retrieval.search.keyword_rank import (
 from retrieval.store.embedding import Cutoffs
 from retrieval.store.sqlite import HIT_COLUMNS, Store, row_to_hit, to_epoch
 from retrieval.store.text import is_content_free, language
+from retrieval.store.vectors import vector_where
 
 CANDIDATES = 50  # per ranking, before fusion
 MODES = ("keyword", "vector", "hybrid")
@@ -81,6 +82,31 @@ class Rankings:
         if hit.uid not in self._shingles:
             self._shingles[hit.uid] = shingles(hit.text)
         return self._shingles[hit.uid]
+
+
+@dataclass
+class Searched:
+    """A hybrid search's results at the given cut-offs, and the rankings they came from (the eval
+    replays other cut-offs through `fuse` with them)."""
+
+    hits: list[Hit]
+    rankings: Rankings
+
+
+async def hybrid_search(
+    store: Store, *, text: str, terms: list[str], language_: str, embed: Callable[[str], np.ndarray],
+    vector_query: Callable[[np.ndarray, int, dict | None], list[tuple[str, float]]],
+    lexicon: Lexicon | None, executive: str | None, since: datetime | None, until: datetime | None,
+    tz: ZoneInfo, cutoffs: Cutoffs, k: int, mode: str = "hybrid",
+) -> Searched:
+    """The hybrid search of one question: both rankings with the same filters (`collect`), then the
+    cut-offs applied and the rankings fused (`fuse`)."""
+    r = await collect(
+        store, text=text, terms=terms, language_=language_, embed=embed, vector_query=vector_query,
+        lexicon=lexicon, executive=executive, since=since, until=until, tz=tz,
+        where=vector_where(executive, to_epoch(since), to_epoch(until)),
+    )
+    return Searched(hits=fuse(r, cutoffs, k, mode), rankings=r)
 
 
 async def collect(

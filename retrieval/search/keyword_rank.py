@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from retrieval.search.crosslang import Expansion, Lexicon, candidates, select
-from retrieval.store.sqlite import Store
+from retrieval.store.sqlite import Store, doc_where
 from retrieval.store.text import fts_match, is_cjk, tokens
 
 
@@ -22,23 +22,6 @@ class KeywordHit:
     matched: frozenset[str]  # the query terms the doc holds, itself or through a translation
     # Terms matched only through a translation, with its confidence (a term not here counts fully).
     confidence: dict[str, float] = field(default_factory=dict)
-
-
-def _where(executive: str | None, since: int | None, until: int | None, kind: str | None) -> tuple[str, list]:
-    sql, params = [], []
-    if executive:
-        sql.append("d.executive = ?")
-        params.append(executive)
-    if since is not None:
-        sql.append("d.published_at >= ?")
-        params.append(since)
-    if until is not None:
-        sql.append("d.published_at < ?")
-        params.append(until)
-    if kind:
-        sql.append("d.kind = ?")
-        params.append(kind)
-    return "".join(f" AND {s}" for s in sql), params
 
 
 # On a large index, terms in more than this share of the docs are left out of the MATCH: their bm25
@@ -69,14 +52,14 @@ async def keyword_search(
         terms = await _selective(store, terms, weights)
     phrases = [" ".join(phrase(t)) for t in terms] + [" ".join(e.tokens) for e in expansions]
     match = fts_match(list(dict.fromkeys(phrases)))
-    where, params = _where(executive, since, until, kind)
+    where, params = doc_where(executive, since, until, kind, table="d")
     if not where:
-        rows = await _top_unfiltered(store, match, k)
-        if rows is not None:
-            return [_hit(uid, float(score), toks, wanted, expansions) for uid, score, toks in rows]
+        top = await _top_unfiltered(store, match, k)
+        if top is not None:
+            return [_hit(uid, float(score), toks, wanted, expansions) for uid, score, toks in top]
     rows = await store.fetchall(
         "SELECT d.uid, bm25(docs_fts), docs_fts.tokens FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid "
-        f"WHERE docs_fts MATCH ?{where} ORDER BY bm25(docs_fts) LIMIT ?",
+        f"WHERE docs_fts MATCH ? AND {where} ORDER BY bm25(docs_fts) LIMIT ?",
         [match, *params, k],
     )
     return [_hit(uid, float(score), toks, wanted, expansions) for uid, score, toks in rows]
@@ -135,8 +118,9 @@ async def document_frequencies(store: Store, terms: Iterable[str],
     out: dict[str, int] = {}
     for i in range(0, len(todo), 900):  # SQLite's bound-parameter limit
         chunk = todo[i : i + 900]
-        out.update(await store.fetchall(
-            f"SELECT term, doc FROM docs_fts_vocab WHERE term IN ({','.join('?' * len(chunk))})", chunk))
+        rows = await store.fetchall(
+            f"SELECT term, doc FROM docs_fts_vocab WHERE term IN ({','.join('?' * len(chunk))})", chunk)
+        out.update((str(term), int(doc)) for term, doc in rows)
     if known is None:
         return out
     known.update({t: out.get(t) for t in todo})

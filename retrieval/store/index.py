@@ -14,10 +14,13 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from retrieval.errors import ExecbotError
 from retrieval.models import Digest, Doc
 from retrieval.settings import RetrievalSettings, get_settings
 from retrieval.store.embedding import DEFAULT_BACKEND, Embedder, backend_of, get_embedder
@@ -40,7 +43,38 @@ log = logging.getLogger(__name__)
 WRITE_BATCH = 1024
 
 
-class ModelMismatchError(RuntimeError):
+@dataclass
+class IndexStats:
+    """What the index holds (Index.stats). `to_json()` is the `stats --json` shape; indexing
+    (`st["posts"]`) reads that dict too, for callers written against it."""
+
+    posts: int
+    digests: int
+    chunks: int
+    vectors: int | None  # None when not counted (with_vectors=False)
+    executives: dict[str, int]  # key -> posts, most first
+    first: datetime | None  # the oldest and newest post
+    last: datetime | None
+    embed_model: str | None  # the model the index was built with
+    default_model: str | None = None  # set when this install would choose another model
+    rebuild_command: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "posts": self.posts, "digests": self.digests, "chunks": self.chunks, "vectors": self.vectors,
+            "executives": dict(self.executives), "first": self.first and self.first.isoformat(), "last": self.last and self.last.isoformat(),
+            "embed_model": self.embed_model,
+        }
+        if self.default_model is not None:
+            out["default_model"] = self.default_model
+            out["rebuild_command"] = self.rebuild_command
+        return out
+
+    def __getitem__(self, key: str) -> Any:  # the values of to_json()
+        return self.to_json()[key]
+
+
+class ModelMismatchError(ExecbotError, RuntimeError):
     """The index was built with another embedding model; mixing vectors would make search meaningless."""
 
 
@@ -299,24 +333,27 @@ class Index:
 
     # -- stats --------------------------------------------------------------------------------
 
-    async def stats(self, with_vectors: bool = True) -> dict:
+    async def stats(self, with_vectors: bool = True) -> IndexStats:
         s = self.store
         execs = await s.fetchall(
             "SELECT executive, COUNT(*) FROM docs WHERE kind = 'post' GROUP BY executive ORDER BY 2 DESC"
         )
         first = await s.scalar("SELECT MIN(published_at) FROM docs WHERE kind = 'post'")
         last = await s.scalar("SELECT MAX(published_at) FROM docs WHERE kind = 'post'")
-        return {
-            "posts": await s.scalar("SELECT COUNT(*) FROM docs WHERE kind = 'post'"),
-            "digests": await s.scalar("SELECT COUNT(*) FROM digests"),
-            "chunks": await s.scalar("SELECT COUNT(*) FROM docs WHERE kind = 'digest'"),
-            "vectors": (await asyncio.to_thread(self.vectors.count)) if with_vectors else None,
-            "executives": {k: n for k, n in execs},
-            "first": (f := from_epoch(first)) and f.isoformat(),
-            "last": (la := from_epoch(last)) and la.isoformat(),
-            "embed_model": await self.built_with(),
-            **self.model_advice(await self.built_with()),
-        }
+        built = await self.built_with()
+        advice = self.model_advice(built)
+        return IndexStats(
+            posts=await s.scalar("SELECT COUNT(*) FROM docs WHERE kind = 'post'"),
+            digests=await s.scalar("SELECT COUNT(*) FROM digests"),
+            chunks=await s.scalar("SELECT COUNT(*) FROM docs WHERE kind = 'digest'"),
+            vectors=(await asyncio.to_thread(self.vectors.count)) if with_vectors else None,
+            executives={str(k): int(n) for k, n in execs},
+            first=from_epoch(first),
+            last=from_epoch(last),
+            embed_model=built,
+            default_model=advice.get("default_model"),
+            rebuild_command=advice.get("rebuild_command"),
+        )
 
 
 @dataclass

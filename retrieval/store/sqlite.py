@@ -147,6 +147,29 @@ HIT_COLUMNS = (
 HIT_WIDTH = 14  # columns of HIT_COLUMNS: a query may select more after them
 
 
+def doc_where(executive: str | None = None, since: int | None = None, until: int | None = None,
+              kind: str | None = "post", table: str = "") -> tuple[str, list[Any]]:
+    """The one WHERE builder for docs: (conditions joined by AND, parameters), for docs of `kind`
+    (None: any) by an optional executive published in [since, until) (epoch seconds). `table`
+    qualifies the columns ("d" -> "d.executive"). "" when there is no condition."""
+    col = f"{table}." if table else ""
+    where: list[str] = []
+    params: list[Any] = []
+    if kind:
+        where.append(f"{col}kind = ?")
+        params.append(kind)
+    if since is not None:
+        where.append(f"{col}published_at >= ?")
+        params.append(since)
+    if until is not None:
+        where.append(f"{col}published_at < ?")
+        params.append(until)
+    if executive:
+        where.append(f"{col}executive = ?")
+        params.append(executive)
+    return " AND ".join(where), params
+
+
 class Store:
     """Async access to the SQLite index. One connection per Store; WAL lets readers go on during writes."""
 
@@ -286,7 +309,7 @@ class Store:
             chunk = uids[i : i + 900]
             q = f"SELECT uid, id FROM docs WHERE uid IN ({','.join('?' * len(chunk))})"
             async with self.conn.execute(q, chunk) as cur:
-                ids.update(await cur.fetchall())
+                ids.update((str(uid), int(id_)) for uid, id_ in await cur.fetchall())
         await self.conn.executemany("DELETE FROM docs_fts WHERE rowid = ?", [(ids[r.uid],) for r in rows])
         await self.conn.executemany(
             "INSERT INTO docs_fts (rowid, tokens) VALUES (?, ?)", [(ids[r.uid], r.tokens) for r in rows]
@@ -371,9 +394,11 @@ class Store:
             "INSERT INTO ingest_runs (started_at, sources) VALUES (?, ?) RETURNING id",
             (now, json.dumps(sources, ensure_ascii=False)),
         ) as cur:
-            (rid,) = await cur.fetchone()
+            row = await cur.fetchone()
+        if row is None:  # RETURNING always yields the new row
+            raise RuntimeError("INSERT … RETURNING returned no row")
         await self.conn.commit()
-        return rid
+        return int(row[0])
 
     async def finish_run(self, run_id: int, report: dict, now: int) -> None:
         await self.conn.execute(
@@ -381,6 +406,17 @@ class Store:
             (now, json.dumps(report, ensure_ascii=False), run_id),
         )
         await self.conn.commit()
+
+    async def period_facts(self, executive: str | None, since: int | None,
+                           until: int | None) -> tuple[int, int | None]:
+        """(posts of the executive (None: anyone) in [since, until), epoch of their latest post ever)."""
+        where, params = doc_where(executive)
+        in_period = await self.scalar(
+            f"SELECT COUNT(*) FROM docs WHERE {where} AND published_at >= ? AND published_at < ?",
+            [*params, since or 0, until or 2**62],
+        )
+        latest = await self.scalar(f"SELECT MAX(published_at) FROM docs WHERE {where}", params)
+        return int(in_period or 0), latest
 
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         async with self.conn.execute(sql, params) as cur:

@@ -9,13 +9,15 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.errors import ExecbotError
+
 log = logging.getLogger(__name__)
 
 COLLECTION = "docs"
 MAX_BATCH = 5000  # Chroma refuses more than 5,461 records in one add
 
 
-class VectorStoreError(RuntimeError):
+class VectorStoreError(ExecbotError, RuntimeError):
     """The vector store cannot be reached or used; the message is meant for the user."""
 
 

@@ -21,11 +21,13 @@ import pytest
 
 from retrieval.answer.citations import check_citations, cited_sentences
 from retrieval.answer.extractive import build_answer
-from retrieval.answer.generated import NO_CITATIONS, generative_answer
-from retrieval.answer.prompt import MAX_SOURCE_CHARS, question_language
+from retrieval.answer.generated import generative_answer
+from retrieval.answer.prompt import MAX_SOURCE_CHARS
+from retrieval.messages import NO_CITATIONS
 from retrieval.models import Hit
 from retrieval.results import Answer, Filters, SearchResult
 from retrieval.settings import RetrievalSettings
+from retrieval.store.text import language as question_language
 from tests.conftest import ROOT, SAMPLE
 from tests.retrieval.fake_llm import CITED_ONE, CITED_TWO, FakeLLM
 

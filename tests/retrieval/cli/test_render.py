@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from retrieval.cli.render import (
-    clip,
     format_count,
     render_answer,
     render_search,
@@ -14,6 +13,7 @@ from retrieval.cli.render import (
     render_top,
     short_date,
 )
+from retrieval.formatting import clip_text as clip
 from retrieval.models import Hit
 from retrieval.results import (
     Answer,

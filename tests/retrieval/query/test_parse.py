@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from retrieval.models import Executive
-from retrieval.query.parse import detect_language, find_executive, parse_query
+from retrieval.query.parse import find_executive, parse_query
 from retrieval.store.registry import Registry
+from retrieval.store.text import language as detect_language
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 6, 2, 10, tzinfo=TZ)
@@ -260,5 +261,5 @@ def test_explicit_bounds_replace_both(registry: Registry) -> None:
 
 
 def test_naive_explicit_bounds_are_read_in_tz(registry: Registry) -> None:
-    q = parse_query("Musk", registry, NOW, TZ, since=datetime(2025, 6, 1))
+    q = parse_query("Musk", registry, NOW, TZ, since=datetime(2025, 6, 1))  # noqa: DTZ001 - naive on purpose
     assert q.period is not None and q.period.start == at(2025, 6, 1)

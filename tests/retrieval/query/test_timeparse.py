@@ -477,7 +477,7 @@ def test_make_period_labels_and_open_ends() -> None:
     assert both.label == "2025-05-26 – 2025-06-01"
     timed = make_period(at(2025, 6, 1, 9, 30), None, NOW, TZ)
     assert timed.label == "since 2025-06-01 09:30"
-    naive = make_period(datetime(2025, 6, 1), None, NOW, TZ)
+    naive = make_period(datetime(2025, 6, 1), None, NOW, TZ)  # noqa: DTZ001 - naive on purpose
     assert naive.start == JUNE_1
 
 

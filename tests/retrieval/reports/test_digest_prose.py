@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from retrieval.engine import Engine
+from retrieval.messages import PROSE_UNAVAILABLE as UNAVAILABLE
+from retrieval.messages import PROSE_UNCITED as UNCITED
 from retrieval.models import Hit
-from retrieval.reports.digest_prose import UNAVAILABLE, UNCITED, check_prose, grounded, pick_sources, sections
+from retrieval.reports.digest_prose import check_prose, grounded, pick_sources, sections
 from retrieval.results import DayActivity, Filters, Summary
 from retrieval.store.text import is_content_free
 from tests.retrieval.fake_llm import MADE_UP, FakeLLM

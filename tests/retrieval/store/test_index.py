@@ -258,3 +258,24 @@ async def test_a_version_1_database_gets_the_new_columns_on_open(tmp_path):
     async with ix:
         res = await ix.write_docs([copy(likes=1, pics=["https://a.jpg"])])
         assert res.added == 1 and await stored(ix) == (FULL_TEXT, 1, 0, '["https://a.jpg"]')
+
+
+async def test_stats_is_typed_and_its_json_keeps_the_old_shape(index):
+    await index.write_docs(DOCS)
+    st = await index.stats()
+    assert st.posts == 5 and st.vectors == 5 and st.executives == {"leijun": 5}
+    out = st.to_json()
+    keys = ["posts", "digests", "chunks", "vectors", "executives", "first", "last", "embed_model"]
+    advice = ["default_model", "rebuild_command"] if st.default_model else []
+    assert list(out) == keys + advice
+    assert out["first"] == st.first.isoformat() and out["last"] == st.last.isoformat()
+    assert st["posts"] == out["posts"]  # the dict view older callers index
+
+
+def test_doc_where_is_the_one_where_builder():
+    from retrieval.store.sqlite import doc_where
+
+    assert doc_where() == ("kind = ?", ["post"])
+    assert doc_where(None, None, None, None) == ("", [])
+    assert doc_where("leijun", 10, 20, "digest", table="d") == (
+        "d.kind = ? AND d.published_at >= ? AND d.published_at < ? AND d.executive = ?", ["digest", 10, 20, "leijun"])

@@ -80,5 +80,5 @@ async def send_reply(ctx: commands.Context, reply: Reply, reference: discord.Mes
     if view is not None:
         view.message = msg
     for extra in chunks[1:]:
-        await ctx.send(extra, allowed_mentions=NONE, **({"ephemeral": reply.ephemeral} if ctx.interaction else {}))
+        await ctx.send(extra, allowed_mentions=NONE, ephemeral=reply.ephemeral and ctx.interaction is not None)
     return msg

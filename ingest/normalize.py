@@ -225,14 +225,15 @@ def _parse_string(s: str) -> datetime | None:
         pass
     for fmt in _EXTRA_FORMATS:
         try:
-            return datetime.strptime(s, fmt)
+            # Naive on purpose when the format has no zone: the caller reads it in the source's zone.
+            return datetime.strptime(s, fmt)  # noqa: DTZ007
         except ValueError:
             continue
     m = _CN_DATE_RE.fullmatch(s)
     if m:
         y, mo, d, hh, mm, ss = (int(g) if g else 0 for g in m.groups())
         try:
-            return datetime(y, mo, d, hh, mm, ss)
+            return datetime(y, mo, d, hh, mm, ss)  # noqa: DTZ001  (naive: localised by the caller)
         except ValueError:
             return None
     try:  # RFC 822 / 2822 ("Sun, 01 Jun 2025 12:15:00 GMT")

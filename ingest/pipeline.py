@@ -211,9 +211,9 @@ async def _run(sources: list[str], opts: IngestOptions, index: Index, report: In
     report.add(writer.result)
     for key in resolver.added:
         await index.store.upsert_executive(registry.executives[key])
-    for ex in registry.executives.values():
-        if ex.origin == "registry":
-            await index.store.upsert_executive(ex)
+    for known in registry.executives.values():
+        if known.origin == "registry":
+            await index.store.upsert_executive(known)
     await index.store.conn.commit()
     report.new_executives = resolver.added
     await index.store.finish_run(run_id, report.to_json(), int(time.time()))

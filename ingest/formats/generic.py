@@ -20,6 +20,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -128,6 +129,7 @@ class CsvRows:
 
     def _feed(self) -> Iterator[str]:
         while True:
+            item: tuple[int, str] | None
             if self._pending:
                 item = self._pending.popleft()
             else:
@@ -381,7 +383,7 @@ def parse_csv(fp: IO[bytes], source: str, mapping: dict[str, str] | None = None)
             yield Issue(source, line or None, note)
             continue
         assert isinstance(row, dict)
-        yield guarded(source, line, lambda r=row, c=cols, n=line: build_record(r, c, "csv", source, n))
+        yield guarded(source, line, partial(build_record, row, cols, "csv", source, line))
 
 
 # ---------------------------------------------------------------- JSON and JSON Lines
@@ -440,8 +442,8 @@ def _looks_like_json_lines(fp: IO[bytes], head: bytes, probe: int = 5) -> bool:
         return True
     # A broken first record: JSON Lines when most of the next lines are whole objects. Pretty-printed
     # JSON has inner lines like `"key": value,` or `{...},` that are not.
-    rest = complete[1:]
-    return sum(_is_object(ln) for ln in rest) * 2 >= len(rest)
+    others = complete[1:]
+    return sum(_is_object(ln) for ln in others) * 2 >= len(others)
 
 
 def _columns(header: list[str]) -> str:
@@ -468,7 +470,7 @@ def _json_items(
             if len(cache) > 256:  # heterogeneous file: keep the cache bounded
                 cache.clear()
             cols = cache[key] = resolve_columns(key, mapping)
-        yield guarded(source, n, lambda i=item, c=cols, k=n: build_record(i, c, "json", source, k), prefix)
+        yield guarded(source, n, partial(build_record, item, cols, "json", source, n), prefix)
 
 
 def _json_array(text: str, source: str, mapping: dict[str, str]) -> Iterator[Record | Issue]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import IO, Any
 
 import feedparser
@@ -96,4 +97,4 @@ def parse(fp: IO[bytes], source: str) -> Iterator[Record | Issue]:
         yield Issue(source, None, f"feed is not well-formed ({why}); {len(entries)} entries recovered")
     feed = result.get("feed") or {}
     for n, entry in enumerate(entries, 1):
-        yield guarded(source, n, lambda e=entry, k=n: _record(e, feed, source, k), f"entry {n}: ")
+        yield guarded(source, n, partial(_record, entry, feed, source, n), f"entry {n}: ")

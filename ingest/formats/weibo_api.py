@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import IO, Any
 
 from ingest.formats.base import FormatError, Issue, Record
@@ -119,7 +120,7 @@ def _with_repost(text: str, retweeted: Any) -> str:
 
 def _pics(mblog: dict[str, Any]) -> list[str]:
     """The post's own picture URLs, largest size: getIndex ``pics``, or mymblog ``pic_ids``/``pic_infos``."""
-    urls: list[str] = []
+    urls: list[Any] = []  # anything; only strings are kept below
     pics = mblog.get("pics")
     for pic in pics if isinstance(pics, list) else ():
         if isinstance(pic, dict):
@@ -128,7 +129,8 @@ def _pics(mblog: dict[str, Any]) -> list[str]:
             urls.append(pic)
     infos = mblog.get("pic_infos")
     if isinstance(infos, dict):
-        ids = mblog.get("pic_ids") if isinstance(mblog.get("pic_ids"), list) else list(infos)
+        given = mblog.get("pic_ids")
+        ids: list[Any] = given if isinstance(given, list) else list(infos)
         for pid in ids:
             info = _dict(infos.get(pid)) if isinstance(pid, str) else {}
             urls.append(next((_dict(info.get(s)).get("url") for s in _PIC_SIZES if _dict(info.get(s)).get("url")), None))
@@ -181,7 +183,7 @@ def mblog_record(mblog: dict[str, Any], source: str, line: int) -> Record:
         if published is None:
             raise _RecordError("no text, pictures or date")
         text = "[无文字]"  # a dated post whose words were deleted: still a post with its counts
-    counts = {}
+    counts: dict[str, Any] = {}
     for fld, key in (("likes", "attitudes_count"), ("comments", "comments_count"), ("shares", "reposts_count")):
         try:
             counts[fld] = parse_count(mblog.get(key))
@@ -217,7 +219,8 @@ def _page_items(obj: dict[str, Any]) -> tuple[str, list[Any]] | None:
         return "card", [obj]
     if _is_mblog(obj):
         return "item", [obj]
-    data = obj.get("data") if isinstance(obj.get("data"), dict) else obj
+    inner = obj.get("data")
+    data: dict[str, Any] = inner if isinstance(inner, dict) else obj
     if isinstance(data.get("cards"), list):
         return "card", data["cards"]
     if isinstance(data.get("list"), list):
@@ -233,14 +236,14 @@ def _posts(kind: str, items: list[Any], page: int, source: str, line: int) -> It
         if not isinstance(item, dict):
             yield Issue(source, line, f"{label}expected a JSON object, got {type(item).__name__}")
             continue
-        mblog = item
+        mblog: Any = item
         if kind == "card":
             mblog = item.get("mblog")
             if not isinstance(mblog, dict):
                 if item.get("card_type") == 9:
                     yield Issue(source, line, f"{label}a post card (card_type 9) without its mblog")
                 continue  # card groups (11), user cards, ads: not posts
-        yield guarded(source, line, lambda m=mblog: mblog_record(m, source, line), label)
+        yield guarded(source, line, partial(mblog_record, mblog, source, line), label)
 
 
 def _page(obj: Any, page: int, source: str, line: int) -> Iterator[Record | Issue]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -112,7 +113,7 @@ def post_record(
     published = parse_time(when, BEIJING)
     if published is None and not is_blank(when):
         raise _RecordError(f"bad date {str(when)[:40]!r}")
-    counts = {}
+    counts: dict[str, Any] = {}
     for fld, key in (
         ("likes", "attitudes_count"),
         ("comments", "comments_count"),
@@ -167,7 +168,8 @@ def parse_user_json(
         raise FormatError(f'{source}: not {what} JSON (no "weibo" list)')
     if issue:
         yield issue
-    user = doc.get("user") if isinstance(doc.get("user"), dict) else {}
+    found = doc.get("user")
+    user: dict[str, Any] = found if isinstance(found, dict) else {}
     layout_name, layout_uid = layout_user(path)
     name = str(user.get(name_key) or layout_name)
     uid = str(user.get("id") or layout_uid)
@@ -175,7 +177,7 @@ def parse_user_json(
         if not isinstance(post, dict):
             yield Issue(source, n, f"record {n}: expected a JSON object, got {type(post).__name__}")
             continue
-        yield guarded(source, n, lambda p=post, k=n: build(p, source, k, name, uid), f"record {n}: ")
+        yield guarded(source, n, partial(build, post, source, n, name, uid), f"record {n}: ")
 
 
 def _csv_post(row: dict[str, str]) -> dict[str, Any]:
@@ -193,6 +195,10 @@ def _csv_post(row: dict[str, str]) -> dict[str, Any]:
     return post
 
 
+def _csv_record(row: dict[str, str], source: str, line: int, name: str, uid: str) -> Record:
+    return post_record(_csv_post(row), source, line, name, uid, raw=dict(row))
+
+
 def _parse_csv(fp: IO[bytes], source: str, path: Path | None) -> Iterator[Record | Issue]:
     name, uid = layout_user(path)
     for line, row, note in csv_table(fp, source):
@@ -206,5 +212,5 @@ def _parse_csv(fp: IO[bytes], source: str, path: Path | None) -> Iterator[Record
             continue
         assert isinstance(row, dict)
         yield guarded(
-            source, line, lambda r=row, k=line: post_record(_csv_post(r), source, k, name, uid, raw=dict(r))
+            source, line, partial(_csv_record, row, source, line, name, uid)
         )

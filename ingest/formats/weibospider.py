@@ -7,6 +7,7 @@ up_num / retweet_num / comment_num; missing values are "无".
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -58,7 +59,7 @@ def post_record(
     published = parse_time(when, BEIJING)
     if published is None and not is_blank(when):
         raise _RecordError(f"bad date {str(when)[:40]!r}")
-    counts = {}
+    counts: dict[str, Any] = {}
     for fld, key in (("likes", "up_num"), ("shares", "retweet_num"), ("comments", "comment_num")):
         try:
             counts[fld] = parse_count(post.get(key))
@@ -101,5 +102,5 @@ def _parse_csv(fp: IO[bytes], source: str, path: Path | None) -> Iterator[Record
         assert isinstance(row, dict)
         post = {CSV_COLUMNS[h]: v for h, v in row.items() if h in CSV_COLUMNS}
         yield guarded(
-            source, line, lambda p=post, r=row, k=line: post_record(p, source, k, name, uid, dict(r))
+            source, line, partial(post_record, post, source, line, name, uid, dict(row))
         )

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -152,5 +153,5 @@ def parse(fp: IO[bytes], source: str, path: Path | None = None) -> Iterator[Reco
         yield note_issue
     for n, item in enumerate(items, 1):
         yield guarded(
-            source, n, lambda i=item, k=n: _record(i, k, source, handle, display, notes), f"record {n}: "
+            source, n, partial(_record, item, n, source, handle, display, notes), f"record {n}: "
         )

@@ -35,7 +35,7 @@ class Admin(commands.Cog):
         sources = resolve_sources(source, self.configured())
         lock = self.bot.ingest_lock
         if lock.locked():
-            await ctx.send(BUSY, allowed_mentions=NONE, **({"ephemeral": True} if ctx.interaction else {}))
+            await ctx.send(BUSY, allowed_mentions=NONE, ephemeral=ctx.interaction is not None)
             return
         async with lock:
             msg = await ctx.send(f"Re-ingesting {len(sources)} source(s)…", allowed_mentions=NONE)
@@ -52,7 +52,7 @@ class Admin(commands.Cog):
     async def sources(self, ctx: commands.Context) -> None:
         # Admin-only: it shows server paths.
         await ctx.send(describe_sources(self.configured()), allowed_mentions=NONE,
-                       **({"ephemeral": True} if ctx.interaction else {}))
+                       ephemeral=ctx.interaction is not None)
 
     @commands.command(name="sync", hidden=True)
     @commands.is_owner()

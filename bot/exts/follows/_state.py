@@ -78,7 +78,7 @@ class FollowState:
         """uid -> state of the posts this follow has handled since its watermark."""
         async with self.conn.execute("SELECT uid, state FROM follow_posts WHERE channel_id = ? AND executive = ?",
                                      (f.channel_id, f.executive)) as cur:
-            return {u: s for u, s in await cur.fetchall()}
+            return {str(u): str(s) for u, s in await cur.fetchall()}
 
     async def mark(self, f: Follow, items: list[tuple[str, int]], state: str, now: int) -> None:
         await self.conn.executemany(

@@ -56,7 +56,7 @@ class Posts(commands.Cog):
     def engine(self):
         return self.bot.engine
 
-    @commands.hybrid_command(name="top", description="The most engaging posts of a period.")
+    @commands.hybrid_command(name="top", description="The most engaging posts of a period.")  # type: ignore[arg-type]  # stubs can't type it over dynamic_cooldown
     @app_commands.describe(period="day, week, month, last week, 上周, 2025-05-26..2025-06-01 (default: week)",
                            by="rank by engagement (default), likes, shares or comments")
     @commands.dynamic_cooldown(user_cooldown, commands.BucketType.user)
@@ -67,7 +67,7 @@ class Posts(commands.Cog):
             reply = await replies.top_reply(self.engine, period, ranking)
         await send_reply(ctx, reply)
 
-    @commands.hybrid_command(name="summary", description="A digest of a period, with a chart.")
+    @commands.hybrid_command(name="summary", description="A digest of a period, with a chart.")  # type: ignore[arg-type]  # stubs can't type it over dynamic_cooldown
     @app_commands.describe(period="last week (default), week, month, 上周, 2025-05-26..2025-06-01",
                            executive="whose posts (default: everyone)")
     @commands.dynamic_cooldown(user_cooldown, commands.BucketType.user)
@@ -84,7 +84,7 @@ class Posts(commands.Cog):
         return [app_commands.Choice(name=name, value=key) for key, name in names.items()
                 if cur in key.lower() or cur in name.lower()][:25]
 
-    @commands.hybrid_command(name="ask", description="Answer a question from the posts, with citations.")
+    @commands.hybrid_command(name="ask", description="Answer a question from the posts, with citations.")  # type: ignore[arg-type]  # stubs can't type it over dynamic_cooldown
     @app_commands.describe(question="e.g. what did Lei Jun say about YU7?")
     @commands.dynamic_cooldown(user_cooldown, commands.BucketType.user)
     async def ask(self, ctx: commands.Context, *, question: str) -> None:
@@ -148,12 +148,12 @@ class Posts(commands.Cog):
             return self.conversations.get(message.channel.id)
         return None
 
-    @commands.hybrid_command(name="stats", description="What the index holds.")
+    @commands.hybrid_command(name="stats", description="What the index holds.")  # type: ignore[arg-type]  # stubs can't type it over dynamic_cooldown
     @commands.dynamic_cooldown(user_cooldown, commands.BucketType.user)
     async def stats(self, ctx: commands.Context) -> None:
         await send_reply(ctx, await replies.stats_reply(self.engine))
 
-    @commands.hybrid_command(name="help", description="What I can do.")
+    @commands.hybrid_command(name="help", description="What I can do.")  # type: ignore[arg-type]  # stubs can't type it over dynamic_cooldown
     async def help(self, ctx: commands.Context) -> None:
         await send_reply(ctx, replies.help_reply(self.bot.settings.prefix))
 
@@ -185,7 +185,8 @@ class Posts(commands.Cog):
         if not question:
             await send_reply(ctx, replies.help_reply(self.bot.settings.prefix), reference=message)
             return
-        retry = self._qa_cooldown.get_bucket(message).update_rate_limit()
+        bucket = self._qa_cooldown.get_bucket(message)
+        retry = bucket.update_rate_limit() if bucket is not None else None
         if retry:
             await message.reply(f"Slow down a little: try again in {max(retry, 1):.0f}s.",
                                 allowed_mentions=NONE, mention_author=False)

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from bot import replies
 from bot.conversation import Conversations, scope_for
@@ -23,6 +24,10 @@ from bot.reingest import (
     serve_handoff,
 )
 from bot.render import Reply
+
+if TYPE_CHECKING:
+    from bot.settings import BotSettings
+    from retrieval.settings import RetrievalSettings
 
 log = logging.getLogger("bot.chat")
 
@@ -161,14 +166,17 @@ def _stdin_lines() -> Iterable[str]:
         yield line.rstrip("\n")
 
 
-def run_chat(demo: bool = False) -> int:
+def run_chat(demo: bool = False, settings: RetrievalSettings | None = None,
+             bot_settings: BotSettings | None = None) -> int:
     """`execbot chat`: scriptable when stdin is not a terminal (one message per line, exit at the end);
-    otherwise a prompt, after the README's examples when `demo` is set."""
+    otherwise a prompt, after the README's examples when `demo` is set. Settings are built once, by
+    the entry point (`execbot demo` pins the clock), or here from the environment."""
     from bot.settings import BotSettings
     from retrieval.engine import Engine
     from retrieval.settings import RetrievalSettings
 
-    prefix = BotSettings().prefix
+    retrieval = settings or RetrievalSettings()
+    prefix = (bot_settings or BotSettings()).prefix
     interactive = sys.stdin.isatty()
     lines: Iterable[str] | None = None
     if not interactive:
@@ -177,8 +185,7 @@ def run_chat(demo: bool = False) -> int:
         lines = DEMO_LINES
 
     async def main() -> None:
-        # A fresh RetrievalSettings: the demo may have just set EXECBOT_NOW.
-        async with Engine(RetrievalSettings()) as engine:
+        async with Engine(retrieval) as engine:
             # The console is the bot: the writer of an embedded store while it runs (ingest.handoff).
             # Started before anything reads vectors: it waits for an ingest another process began first.
             lock = asyncio.Lock()

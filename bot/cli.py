@@ -36,10 +36,9 @@ DEMO_NOW = "2025-06-02"  # the sample data is the week of May 26 – Jun 1, 2025
 def run_demo(args: argparse.Namespace) -> int:
     """Ingest the sample data; then the Discord bot when DISCORD_TOKEN is set, else the console
     (on a terminal: the README's example messages first, then a prompt)."""
-    import os
-
     from bot.settings import BotSettings
     from ingest.settings import IngestSettings
+    from retrieval.settings import RetrievalSettings
 
     code = ingest_cli.run(ingest_cli_args(IngestSettings().sources))
     if code == 1:
@@ -49,14 +48,16 @@ def run_demo(args: argparse.Namespace) -> int:
         from bot.app import run_bot
 
         return run_bot(settings)
-    if not os.environ.get("EXECBOT_NOW"):
-        os.environ["EXECBOT_NOW"] = DEMO_NOW
+    retrieval = RetrievalSettings()
+    if retrieval.now is None:
+        # Passed down, not written to os.environ: only this console's engine sees the pinned clock.
+        retrieval = RetrievalSettings(EXECBOT_NOW=DEMO_NOW)
         print(f"(demo: EXECBOT_NOW={DEMO_NOW}, so 'week' and 'last week' fall on the sample data; "
               "set EXECBOT_NOW to change it)")
     print("(no DISCORD_TOKEN: running the bot on this console instead; see `execbot run`)\n")
     from bot.chat import run_chat
 
-    return run_chat(demo=True)
+    return run_chat(demo=True, settings=retrieval, bot_settings=settings)
 
 
 def run_feedback(args: argparse.Namespace) -> int:

@@ -46,3 +46,16 @@ async def engine(sample_settings):
 
     async with Engine(sample_settings) as e:
         yield e
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """What the fuzz and fault tests tried (tests/reports.py), once, after every test has run."""
+    from tests.reports import REPORTS
+
+    filled = {title: figures for title, figures in REPORTS.items() if any(figures.values())}
+    if not filled:
+        return
+    terminalreporter.section("inputs tried")
+    for title, figures in filled.items():
+        total = sum(v for v in figures.values() if isinstance(v, int))
+        terminalreporter.write_line(f"{title}: {figures}" + (f" (total {total})" if total else ""))

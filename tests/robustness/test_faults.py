@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.reports import report
 from tests.robustness.rbhelpers import (
     assert_clean_error,
     cli_env,
@@ -37,7 +38,7 @@ REAL_MODEL = os.environ.get("EXECBOT_SOAK_REAL_MODEL") == "1"
 KILLS = scale(3, 20)
 ROWS = scale(800, 1500)
 # Reported at the end of the session (see test_zz_report in this module).
-RESULTS: dict[str, object] = {}
+RESULTS: dict[str, object] = report("fault outcomes", {})
 
 
 def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -178,7 +179,3 @@ def test_stats_on_read_only_data_dir_is_a_clean_error(tmp_path, try_mount):
     assert "Traceback" not in p.stderr, p.stderr
     assert p.returncode in (0, 1)
 
-
-def test_zz_report():
-    for k, v in RESULTS.items():
-        print(f"{k}: {v}")

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from ingest.formats import FORMATS, FormatError, Issue, Record, parse_bytes
 from ingest.resolve import record_to_doc
+from tests.reports import report
 
 # Fragments of every format, so random mixes reach deep into the parsers.
 PIECES = [
@@ -54,7 +55,7 @@ def test_parse_never_raises_anything_but_format_error(chunks: list[bytes], fmt: 
 
 # Raw Weibo API pages built from the fields the API returns, every value sometimes hostile, then mutated.
 EXAMPLES = 300  # as many generated files as the byte-soup fuzz above, for this one format
-TRIED = {"weibo-api": 0, "records": 0, "issues": 0}
+TRIED = report("weibo-api fuzz inputs tried", {"weibo-api": 0, "records": 0, "issues": 0})
 _value = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(), st.text(max_size=30),
               st.sampled_from(["Wed Sep 23 20:42:01 +0800 2026", "3小时前", "1.2万", "无", "<img alt=[doge]>",
@@ -133,6 +134,3 @@ def test_weibo_api_pages_with_hostile_values_never_raise(pages: list, layout: st
             assert all(isinstance(p, str) for p in item.pics)
             json.dumps(record_to_doc(item, "x").raw, ensure_ascii=False).encode("utf-8")  # storable as-is
 
-
-def test_zz_report_weibo_api_inputs_tried() -> None:
-    print(f"\nweibo-api fuzz inputs tried: {TRIED}")

@@ -52,7 +52,6 @@ def clip_to_limit(text: str, limit: int) -> str:
     return head + ELLIPSIS
 
 
-clip = clip_to_limit  # the old name, still imported by bot/exts/posts/_cog.py
 
 
 def split_message(text: str, limit: int = MESSAGE) -> list[str]:

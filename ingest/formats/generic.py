@@ -347,6 +347,15 @@ def build_record(obj: dict[str, Any], cols: dict[str, str], platform: str, sourc
     )
 
 
+_SPACE = re.compile(r"\s*")
+
+
+def skip_space(text: str, pos: int = 0) -> int:
+    """The index of the first non-space character at or after `pos`."""
+    m = _SPACE.match(text, pos)
+    return m.end() if m else pos
+
+
 def guarded(source: str, line: int, build: Callable[[], Record], label: str = "") -> Record | Issue:
     """Run one record's conversion; any failure becomes an Issue, never an exception."""
     try:
@@ -481,17 +490,16 @@ def _json_array(text: str, source: str, mapping: dict[str, str]) -> Iterator[Rec
 
     def items() -> Iterator[tuple[int, Any]]:
         nonlocal pos, n
-        ws = re.compile(r"\s*")
-        pos = ws.match(text, pos).end()  # type: ignore[union-attr]
+        pos = skip_space(text, pos)
         if text.startswith("]", pos):
             return
         while True:
             n += 1
             obj, pos = decoder.raw_decode(text, pos)
             yield n, obj
-            pos = ws.match(text, pos).end()  # type: ignore[union-attr]
+            pos = skip_space(text, pos)
             if text.startswith(",", pos):
-                pos = ws.match(text, pos + 1).end()  # type: ignore[union-attr]
+                pos = skip_space(text, pos + 1)
                 continue
             if text.startswith("]", pos):
                 return

@@ -23,7 +23,7 @@ from functools import partial
 from typing import IO, Any
 
 from ingest.formats.base import FormatError, Issue, Record
-from ingest.formats.generic import _RecordError, decode_all, guarded
+from ingest.formats.generic import _RecordError, decode_all, guarded, skip_space
 from ingest.formats.weibo_crawler import post_url
 from ingest.normalize import (
     BEIJING,
@@ -36,7 +36,6 @@ from ingest.normalize import (
 )
 
 _DECODER = json.JSONDecoder()
-_WS_RE = re.compile(r"\s*")
 # Where the next page may start after a broken one: a line that opens an object or array at column 0.
 _RESYNC_RE = re.compile(r"\n(?=[{\[])")
 # The post list inside a page, to read the posts before the break of a cut-off page.
@@ -271,13 +270,13 @@ def _salvage(broken: _Broken, page: int, source: str, line: int) -> Iterator[Rec
     if m:
         pos = m.end()
         while True:
-            pos = _WS_RE.match(broken.text, pos).end()  # type: ignore[union-attr]
+            pos = skip_space(broken.text, pos)
             try:
                 item, pos = _DECODER.raw_decode(broken.text, pos)
             except ValueError:
                 break
             items.append(item)
-            pos = _WS_RE.match(broken.text, pos).end()  # type: ignore[union-attr]
+            pos = skip_space(broken.text, pos)
             if not broken.text.startswith(",", pos):
                 break
             pos += 1
@@ -303,10 +302,10 @@ def _values(text: str) -> Iterator[tuple[int, Any]]:
     """(offset, value) for each page: the elements of a top-level array, or a run of top-level values
     (JSON Lines, concatenated dumps). A value that does not decode comes as _Broken; reading resumes
     at the next line that opens an object or array."""
-    pos = _WS_RE.match(text).end()  # type: ignore[union-attr]
+    pos = skip_space(text)
     in_array = text.startswith("[", pos)
     if in_array:
-        pos = _WS_RE.match(text, pos + 1).end()  # type: ignore[union-attr]
+        pos = skip_space(text, pos + 1)
         if text.startswith("]", pos):
             return
     while pos < len(text):
@@ -319,10 +318,10 @@ def _values(text: str) -> Iterator[tuple[int, Any]]:
             pos = stop
             continue
         yield pos, value
-        pos = _WS_RE.match(text, end).end()  # type: ignore[union-attr]
+        pos = skip_space(text, end)
         if in_array:
             if text.startswith(",", pos):
-                pos = _WS_RE.match(text, pos + 1).end()  # type: ignore[union-attr]
+                pos = skip_space(text, pos + 1)
             elif text.startswith("]", pos):
                 return
             else:

@@ -1,36 +1,36 @@
 import discord
 import pytest
 
-from bot.limits import EMBED_DESCRIPTION, EMBED_TOTAL, FIELD_VALUE, clip, fit_embed, split_message
+from bot.limits import EMBED_DESCRIPTION, EMBED_TOTAL, FIELD_VALUE, clip_to_limit, fit_embed, split_message
 
 
 def test_clip_keeps_short_text():
-    assert clip("short.", 10) == "short."
+    assert clip_to_limit("short.", 10) == "short."
 
 
 def test_clip_cuts_at_a_sentence_end_with_ellipsis():
     text = "First sentence here. Second sentence is longer than the limit allows."
-    out = clip(text, 40)
+    out = clip_to_limit(text, 40)
     assert out == "First sentence here.…"
     assert len(out) <= 40
 
 
 def test_clip_keeps_citation_markers_with_their_sentence():
     text = "小米YU7预计7月量产。[1] 大家再耐心等一等，我们一定把车造好！[2] " + "更多内容" * 50
-    out = clip(text, 40)
+    out = clip_to_limit(text, 40)
     assert out.endswith("[2]…") or out.endswith("[1]…")
     assert len(out) <= 40
 
 
 def test_clip_falls_back_to_words_then_hard_cut():
-    assert clip("alpha beta gamma delta epsilon", 20) == "alpha beta gamma…"
-    hard = clip("x" * 50, 10)
+    assert clip_to_limit("alpha beta gamma delta epsilon", 20) == "alpha beta gamma…"
+    hard = clip_to_limit("x" * 50, 10)
     assert hard == "x" * 9 + "…" and len(hard) == 10
 
 
 @pytest.mark.parametrize("limit", [0, 1])
 def test_clip_tiny_limits(limit):
-    assert len(clip("hello world", limit)) == limit
+    assert len(clip_to_limit("hello world", limit)) == limit
 
 
 def test_split_message_respects_the_limit_and_loses_nothing():

@@ -15,7 +15,7 @@ from bot import replies
 from bot.conversation import Conversations, Turn, scope_for
 from bot.errors import respond_to_error
 from bot.feedback import FeedbackStore, FeedbackView
-from bot.limits import MESSAGE, clip
+from bot.limits import MESSAGE, clip_to_limit
 from bot.render import NONE, Reply
 from bot.send import send_reply
 
@@ -109,7 +109,7 @@ class Posts(commands.Cog):
         live = await ctx.send("…", **kwargs)
 
         async def on_delta(text: str) -> None:
-            await live.edit(content=clip(text, MESSAGE - 2) + " ▌", allowed_mentions=NONE)
+            await live.edit(content=clip_to_limit(text, MESSAGE - 2) + " ▌", allowed_mentions=NONE)
 
         async with ctx.typing():
             reply = await replies.ask_reply(self.engine, question, on_delta=on_delta, scope=scope)
@@ -130,7 +130,7 @@ class Posts(commands.Cog):
                 self.conversations.put(channel.id, turn)
         elif self.bot.settings.ask_threads and ctx.guild is not None and isinstance(channel, discord.TextChannel):
             try:
-                thread = await msg.create_thread(name=clip(question, THREAD_NAME) or "Follow-ups")
+                thread = await msg.create_thread(name=clip_to_limit(question, THREAD_NAME) or "Follow-ups")
             except discord.HTTPException as exc:  # no permission to create threads: answers still work
                 log.info("could not open a thread for an answer: %s", exc)
                 return

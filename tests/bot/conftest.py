@@ -27,20 +27,10 @@ NOW = "2025-06-02"
 
 
 @pytest.fixture(scope="session")
-def index_settings(tmp_path_factory: pytest.TempPathFactory) -> RetrievalSettings:
-    """A real index of the sample data (the real MiniLM model, loaded once per process)."""
-    data_dir = tmp_path_factory.mktemp("execbot-index")
-    settings = RetrievalSettings(EXECBOT_DATA_DIR=data_dir, EXECBOT_NOW=NOW)
-    asyncio.run(_ingest(settings))
-    return settings
-
-
-async def _ingest(settings: RetrievalSettings) -> None:
-    from ingest.pipeline import IngestOptions, ingest
-
-    async with Index(settings) as index:
-        report = await ingest([str(SAMPLE)], IngestOptions(), index=index)
-    assert report.added >= 40, report.to_json()
+def index_settings(sample_settings: RetrievalSettings) -> RetrievalSettings:
+    """The session's one real index of the sample data (tests/conftest.py), its clock pinned to NOW."""
+    assert sample_settings.clock().date().isoformat() == NOW
+    return sample_settings
 
 
 @pytest_asyncio.fixture

@@ -25,6 +25,7 @@ from ingest.resolve import Resolver, record_to_digest, record_to_doc
 from retrieval.store.index import Index
 from retrieval.store.registry import Registry
 from tests.conftest import settings_for
+from tests.mutation import mutate
 from tests.reports import report
 from tests.robustness.rbhelpers import FULL, cli_env, last_json, run_cli, scale
 
@@ -160,23 +161,6 @@ def build(fmt: str):
 
 mutation = st.tuples(st.sampled_from(["flip", "insert", "delete", "truncate", "dup"]), st.floats(0, 1),
                      st.binary(min_size=1, max_size=8))
-
-
-def mutate(data: bytes, muts: list[tuple[str, float, bytes]]) -> bytes:
-    b = bytearray(data)
-    for op, where, junk in muts:
-        i = min(int(where * len(b)), max(len(b) - 1, 0))
-        if op == "flip" and b:
-            b[i] ^= junk[0] or 0xFF
-        elif op == "insert":
-            b[i:i] = junk
-        elif op == "delete":
-            del b[i : i + len(junk)]
-        elif op == "truncate":
-            del b[i:]
-        elif op == "dup":
-            b[i:i] = b[max(0, i - 20) : i]
-    return bytes(b)
 
 
 def write_companions(root: Path, name: str) -> None:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from ingest.formats import FORMATS, FormatError, Issue, Record, parse_bytes
 from ingest.resolve import record_to_doc
+from tests.mutation import mutate
 from tests.reports import report
 
 # Fragments of every format, so random mixes reach deep into the parsers.
@@ -101,19 +102,6 @@ def _file(pages: list, layout: str) -> bytes:
     return "\n".join(dump(p) for p in pages).encode("utf-8", "surrogatepass")
 
 
-def _mutate(data: bytes, muts: list) -> bytes:
-    b = bytearray(data)
-    for op, where, junk in muts:
-        i = min(int(where * len(b)), max(len(b) - 1, 0))
-        if op == "flip" and b:
-            b[i] ^= junk[0] or 0xFF
-        elif op == "insert":
-            b[i:i] = junk
-        elif op == "truncate":
-            del b[i:]
-    return bytes(b)
-
-
 @settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 @given(pages=st.lists(_page, min_size=1, max_size=3), layout=_layout, muts=st.lists(_mutation, max_size=2),
@@ -122,7 +110,7 @@ def test_weibo_api_pages_with_hostile_values_never_raise(pages: list, layout: st
     TRIED["weibo-api"] += 1
     name = "https://example.com/pages.jsonl" if layout == "lines" else "https://example.com/pages.json"
     try:
-        items = list(parse_bytes(_mutate(_file(pages, layout), muts), name, fmt))
+        items = list(parse_bytes(mutate(_file(pages, layout), muts), name, fmt))
     except FormatError as e:
         assert "\n" not in str(e)
         return

@@ -44,6 +44,7 @@ from typing import Any
 from ingest.formats import FORMATS, MAP_FIELDS
 from ingest.lock import LockedError, describe_holder, write_lock
 from ingest.pipeline import IngestOptions, IngestReport, is_url
+from retrieval.errors import ExecbotError
 from retrieval.store.index import ModelMismatchError
 from retrieval.store.vectors import VectorStoreError
 
@@ -60,7 +61,7 @@ SHUTDOWN_GRACE = 30.0  # seconds a closing bot gives running jobs to reach a bat
 INTERNAL = "the bot could not run the ingest (the details are in the bot's log)"
 
 
-class HandoffError(RuntimeError):
+class HandoffError(ExecbotError, RuntimeError):
     """The bot's socket exists but cannot be used; the message is meant for the user."""
 
 

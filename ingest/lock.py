@@ -13,11 +13,13 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from retrieval.errors import ExecbotError
+
 # Who holds the lock, written next to it (filelock truncates the lock file itself on every attempt).
 HOLDER_FILE = "write.lock.holder"
 
 
-class LockedError(RuntimeError):
+class LockedError(ExecbotError, RuntimeError):
     """Another process is writing this index."""
 
 

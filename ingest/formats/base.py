@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from retrieval.errors import ExecbotError
+
 
 @dataclass
 class Record:
@@ -52,5 +54,5 @@ class Issue:
         return {"source": self.source, "line": self.line, "error": self.error}
 
 
-class FormatError(Exception):
+class FormatError(ExecbotError):
     """The whole file cannot be read in this format (unknown, unreadable, wrong --format)."""

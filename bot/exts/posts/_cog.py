@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -18,13 +18,14 @@ from bot.feedback import FeedbackStore, FeedbackView
 from bot.limits import MESSAGE, clip_to_limit
 from bot.render import NONE, Reply
 from bot.send import send_reply
+from retrieval.models import Metric
 
 if TYPE_CHECKING:
     from bot.app import ExecBot
 
 log = logging.getLogger(__name__)
 
-By = Literal["engagement", "likes", "shares", "comments"]
+By = Metric  # one metric type (retrieval.models)
 THREAD_NAME = 90  # characters of the question that name an answer's thread (Discord allows 100)
 
 

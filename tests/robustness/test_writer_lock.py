@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 ROWS = scale(3000, 3000)
 
 
-def test_one_writer_at_a_time_and_readers_keep_answering(tmp_path):
+def test_one_writer_at_a_time_and_readers_keep_answering(tmp_path, request):
     data = tmp_path / "data"
     big, other = tmp_path / "big.csv", tmp_path / "other.csv"
     n_big = write_csv(big, ROWS, repeated_texts=ROWS // 30, seed=1)
@@ -43,6 +43,8 @@ def test_one_writer_at_a_time_and_readers_keep_answering(tmp_path):
     stop = tmp_path / "stop-reader"
     reader = subprocess.Popen([PY, "-m", "tests.robustness.reader", str(data), str(stop)], env=env, cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for proc in (first, reader):  # a failed assertion must not leave them running
+        request.addfinalizer(lambda p=proc: p.poll() is None and p.kill())
     while not stop.with_suffix(".ready").exists():  # reads must overlap the write, not start after it
         assert reader.poll() is None, reader.communicate()
         assert time.monotonic() < deadline + 60, "the reader never got ready"

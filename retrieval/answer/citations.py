@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 
 # Up to three digits, so a bracketed year like "[2025]" is left alone.
-_MARKER = re.compile(r"([ \t]*)[\[【]\s*(\d{1,3}(?:\s*[,，、;]\s*\d{1,3})*)\s*[\]】]")
+# A citation as models write it; group 2 holds its numbers. Shared with reports/digest_prose.py.
+MARKER = re.compile(r"([ \t]*)[\[【]\s*(\d{1,3}(?:\s*[,，、;]\s*\d{1,3})*)\s*[\]】]")
 _NUM = re.compile(r"\d+")
 _CANON = re.compile(r"\[(\d+)\]")
 # A sentence runs to its full stop plus any markers right after it ("Claim. [1]"); a Latin stop
@@ -42,7 +43,7 @@ def check_citations(text: str, n_sources: int) -> Checked:
         # A dropped marker takes its leading space with it, so "claim [9]." becomes "claim.".
         return m.group(1) + "".join(out) if out else ""
 
-    return Checked(text=_MARKER.sub(rewrite, text).strip(), cited=order)
+    return Checked(text=MARKER.sub(rewrite, text).strip(), cited=order)
 
 
 def split_sentences(text: str) -> list[str]:

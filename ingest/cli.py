@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from ingest import handoff
 from ingest.formats import FORMATS, MAP_FIELDS
 from ingest.pipeline import IngestOptions, Progress, ingest, is_url
 from ingest.settings import IngestSettings
+from retrieval.errors import ExecbotError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -84,10 +86,8 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
         print("interrupted: what was written is kept, and the next run completes it", file=sys.stderr)
         return 130
-    except Exception as exc:
+    except (ExecbotError, OSError, sqlite3.Error) as exc:  # anything else is a bug: let it show
         msg = handoff.failure_message(exc, data_dir)
-        if msg is None:
-            raise
         progress.close()
         print(f"error: {msg}", file=sys.stderr)
         return 1

@@ -45,8 +45,6 @@ from ingest.formats import FORMATS, MAP_FIELDS
 from ingest.lock import LockedError, describe_holder, write_lock
 from ingest.pipeline import IngestOptions, IngestReport, is_url
 from retrieval.errors import ExecbotError
-from retrieval.store.index import ModelMismatchError
-from retrieval.store.vectors import VectorStoreError
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +81,7 @@ def socket_path(data_dir: Path) -> Path:
 
 def failure_message(exc: BaseException, data_dir: Path) -> str | None:
     """The one-line message for an ingest that failed in a way the user can act on; None for a bug."""
-    if isinstance(exc, ModelMismatchError | LockedError | VectorStoreError):
+    if isinstance(exc, ExecbotError):  # a model mismatch, a held lock, an unreachable Chroma server…
         return str(exc)
     if isinstance(exc, OSError):  # a full disk or a read-only data directory
         return f"cannot write the index: {exc.strerror or exc}"

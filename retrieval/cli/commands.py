@@ -11,10 +11,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from retrieval.engine import Engine
+from retrieval.errors import ExecbotError
 from retrieval.models import METRICS
 from retrieval.settings import get_settings
-from retrieval.store.index import IndexStats, ModelMismatchError
-from retrieval.store.vectors import VectorStoreError
+from retrieval.store.index import IndexStats
 
 
 def _common(p: argparse.ArgumentParser, filters: bool = True) -> None:
@@ -66,7 +66,7 @@ def _run(args: argparse.Namespace, work: Callable[[Engine], Awaitable[Any]],
 
     try:
         result, names = asyncio.run(go())
-    except (ModelMismatchError, VectorStoreError, ValueError) as exc:
+    except ExecbotError as exc:  # a bad period or date, a model mismatch, an unreachable Chroma server
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except (sqlite3.Error, OSError) as exc:  # a read-only, missing or damaged data directory

@@ -732,7 +732,7 @@ def parse_date(value: str, tz: ZoneInfo, *, end: bool = False, now: datetime | N
         pass
     else:
         return period.end if end else period.start
-    raise ValueError(
+    raise PeriodError(
         f"Can't read the date {value!r}; use e.g. 2025-06-01, 2025-06-01T10:00, June 1 or 6月1日."
     )
 

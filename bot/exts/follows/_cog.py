@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
 from bot.checks import admin_only
 from bot.errors import UserFacingError
 from bot.exts.follows._logic import Round, run_round
 from bot.exts.follows._state import Follow, FollowState
+from bot.loops import background
 from bot.render import NONE
 from retrieval.search.keyword_rank import expand
 from retrieval.search.segment import search_terms
@@ -164,13 +165,6 @@ class Follows(commands.Cog):
         except Exception:  # the next poll tries again
             log.exception("follow round after an ingest failed")
 
-    @tasks.loop(seconds=60)
+    @background("follow round", seconds=60)
     async def poll(self) -> None:
-        try:
-            await self.run_rounds()
-        except Exception:
-            log.exception("follow round failed; will retry")
-
-    @poll.before_loop
-    async def _wait_ready(self) -> None:
-        await self.bot.wait_until_ready()
+        await self.run_rounds()

@@ -6,10 +6,11 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from discord.ext import commands, tasks
+from discord.ext import commands
 
 from bot.exts.schedule._digest import digest_tick
 from bot.exts.schedule._state import BotState
+from bot.loops import background
 from bot.reingest import report_text, run_ingest
 from ingest.lock import LockedError
 from ingest.settings import IngestSettings
@@ -57,12 +58,9 @@ class Schedule(commands.Cog):
         self.bot.dispatch("execbot_ingest", report)  # followers hear of the new posts now, not at the next poll
         return "done"
 
-    @tasks.loop(minutes=60)
+    @background("scheduled ingest", minutes=60)
     async def ingest_loop(self) -> None:
-        try:
-            await self.ingest_once()
-        except Exception:  # keep the loop alive; the next run may work
-            log.exception("scheduled ingest failed")
+        await self.ingest_once()
 
     # -- digest -------------------------------------------------------------------------------
 
@@ -77,14 +75,6 @@ class Schedule(commands.Cog):
             hour=s.digest_hour, tz=s.digest_tz, me_id=me.id if me else None,
         )
 
-    @tasks.loop(minutes=DIGEST_CHECK_MINUTES)
+    @background("weekly digest", minutes=DIGEST_CHECK_MINUTES)
     async def digest_loop(self) -> None:
-        try:
-            await self.digest_once()
-        except Exception:
-            log.exception("weekly digest failed; will retry on the next tick")
-
-    @ingest_loop.before_loop
-    @digest_loop.before_loop
-    async def _wait_ready(self) -> None:
-        await self.bot.wait_until_ready()
+        await self.digest_once()

@@ -21,6 +21,7 @@ from retrieval.search.dedupe import fold_duplicates, shingles
 from retrieval.search.fusion import rrf
 from retrieval.search.keyword_rank import (
     KeywordHit,
+    back_off_unseen,
     expand,
     gate_weights,
     idf_weights,
@@ -119,6 +120,7 @@ async def collect(
     Chroma, in another thread) at once, with the same filters; then read every candidate's row."""
     lo, hi = to_epoch(since), to_epoch(until)
     df: dict[str, int | None] = {}  # FTS5 token counts read for this question, shared by expand and IDF
+    terms, part_of = await back_off_unseen(store, terms, df)
     expansions = await expand(store, lexicon, text, terms, df) if lexicon is not None else []
     # An English question's Chinese translations go into the vector query too: the multilingual
     # model scores it against Chinese posts better that way (+0.11 hit@5 English -> Chinese on the
@@ -131,7 +133,10 @@ async def collect(
 
     vectors = asyncio.ensure_future(asyncio.to_thread(vector_side))
     try:
+        # A compound's parts are not translations: they neither join the vector query nor make the
+        # compound as common as its commonest part (电动汽车 stays as rare as the index says).
         weights, unseen = await idf_weights(store, terms, expansions, df)
+        expansions = expansions + part_of
         kw = await keyword_search(store, terms, k=CANDIDATES, executive=executive, since=lo, until=hi,
                                   weights=weights, expansions=expansions)
     except BaseException:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from retrieval.search.crosslang import Expansion, Lexicon, candidates, select
+from retrieval.search.segment import parts, trim_stopwords
 from retrieval.store.sqlite import Store, doc_where
 from retrieval.store.text import fts_match, is_cjk, tokens
 
@@ -106,6 +107,40 @@ async def expand(store: Store, lexicon: Lexicon, text: str, terms: Sequence[str]
         return []
     df = await document_frequencies(store, {t for e in cands for t in e.tokens}, known)
     return select(cands, df)
+
+
+# A post that holds one part of a compound the index lacks (设计 of 外观设计) holds this much of it:
+# below the keyword gate, so that one part alone never answers a question about the compound.
+PART_CONFIDENCE = 0.4
+
+
+async def back_off_unseen(store: Store, terms: Sequence[str],
+                          known: dict[str, int | None] | None = None) -> tuple[list[str], list[Expansion]]:
+    """Chinese terms that no doc holds, made searchable: (terms, expansions for their parts).
+
+    A term with framing words at its ends (博主美债, glued by jieba) becomes what is left (美债) when
+    the index has that. A compound the index lacks (外观设计) stays a term, and each of its parts that
+    the index has (外观, 设计) counts for it at PART_CONFIDENCE, as a translation would.
+    """
+    long_cjk = [t for t in terms if len(t) >= 3 and is_cjk(t[0])]
+    if not long_cjk:
+        return list(terms), []
+    df = await term_frequencies(store, long_cjk, known)
+    out: list[str] = []
+    extra: list[Expansion] = []
+    for t in terms:
+        if t not in df or df[t] > 0:
+            out.append(t)
+            continue
+        trimmed = trim_stopwords(t)
+        if trimmed != t and (await term_frequencies(store, [trimmed], known)).get(trimmed, 0) > 0:
+            out.append(trimmed)
+            continue
+        out.append(t)
+        subs = parts(t)
+        seen = await term_frequencies(store, subs, known) if subs else {}
+        extra += [Expansion(t, phrase(p), PART_CONFIDENCE, p) for p in subs if seen.get(p, 0) > 0]
+    return list(dict.fromkeys(out)), extra
 
 
 async def document_frequencies(store: Store, terms: Iterable[str],

@@ -18,14 +18,15 @@ from retrieval.store.text import CJK, EN_STOPWORDS, ZH_STOP_BIGRAMS, normalize
 _RUN_RE = re.compile(rf"[{CJK}]+|[^\W_{CJK}]+", re.UNICODE)
 _CJK_RUN = re.compile(rf"[{CJK}]+")
 
-# Words of a question that name no topic ("怎么回顾在酷讯的创业经历" is about 酷讯 and 创业经历);
-# 博主 ("the blogger") is the account itself, as "he" is.
+# Words of a question that name no topic ("怎么回顾在酷讯的创业经历" is about 酷讯 and 创业经历):
+# the question's framing ("how", "what to do", "talk about", "look back on"), as "say" and "think"
+# are in English. 博主 ("the blogger") is the account itself, as "he" is.
 ZH_STOPWORDS = ZH_STOP_BIGRAMS | frozenset(
     """什么 怎么 怎样 怎么样 如何 为什么 为何 哪些 哪个 哪里 多少 是否 有没有 是不是 一种 一下 一些 一点 这句 那句
     这句话 那句话 这些 那些 这么 那么 他们 她们 你们 我们 他说 她说 看法 观点 评价 态度 看待 认为 觉得 说法 说过
     提到 谈到 说到 讲到 提及 曾经 以前 之前 最近 时候 现在 当时 如何看 怎么看 看看 对于 关于 有关 一直 还有
     所有 全部 具体 主要 真的 其中 以及 或者 还是 而且 但是 因为 所以 如果 可能 应该 需要 东西 事情 问题 情况
-    博主 作者""".split()
+    博主 作者 怎么办 谈谈 聊聊 说说 讲讲 回顾""".split()
 )
 
 _FILLER_CHARS = frozenset("的了吗呢啊吧呀又还也就和跟是在对把被给从向于与及或而且都很太更最")
@@ -90,3 +91,27 @@ def search_terms(text: str) -> list[str]:
         for w in words:
             seen.setdefault(w, None)
     return list(seen)
+
+
+def trim_stopwords(word: str) -> str:
+    """The word without framing words or filler characters at its ends: jieba's HMM glues unknown
+    characters to their neighbours ("博主怎么看美债" gives 博主美债), and the topic is what is left."""
+    changed = True
+    while changed and len(word) > 2:
+        changed = False
+        for stop in sorted((w for w in ZH_STOPWORDS if len(w) < len(word) - 1), key=len, reverse=True):
+            if word.startswith(stop) or word.endswith(stop):
+                word = word[len(stop):] if word.startswith(stop) else word[: -len(stop)]
+                changed = True
+                break
+        if not changed and (word[0] in _FILLER_CHARS or word[-1] in _FILLER_CHARS):
+            word = word[1:] if word[0] in _FILLER_CHARS else word[:-1]
+            changed = True
+    return word
+
+
+def parts(word: str) -> list[str]:
+    """The dictionary words inside a compound (外观设计 -> 外观, 设计; 电动自行车 -> 电动, 自行车),
+    without those that lie inside a longer part, and without stopwords."""
+    subs = {w for w in _jieba().lcut_for_search(word, HMM=False) if 2 <= len(w) < len(word) and w not in ZH_STOPWORDS}
+    return [w for w in sorted(subs, key=word.find) if not any(w != o and w in o for o in subs)]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from retrieval.search.segment import search_terms, teach
+from retrieval.search.segment import parts, search_terms, teach, trim_stopwords
 
 
 def test_chinese_question_is_cut_into_its_content_words():
     # The bigrams 读乔, 斯传, 传的 and 的读 straddle words: they used to weigh in the relevance gate.
     assert search_terms("读乔布斯传的读书笔记") == ["乔布斯", "读书笔记"]
-    assert search_terms("怎么回顾在酷讯的创业经历") == ["回顾", "酷讯", "创业", "经历"]  # no 怎么, no 的
+    assert search_terms("怎么回顾在酷讯的创业经历") == ["酷讯", "创业", "经历"]  # no 怎么, 回顾 or 的
 
 
 def test_the_blogger_is_the_account_not_a_topic():
@@ -30,3 +30,21 @@ def test_taught_names_stay_whole():
     assert "玄戒芯" not in search_terms("玄戒芯片")
     teach(["拼多多"])
     assert search_terms("怎么看拼多多") == ["拼多多"]
+
+
+def test_framing_words_are_not_topics():
+    assert search_terms("团队不够high怎么办") == ["团队", "不够", "high"]
+    assert search_terms("谈谈小米汽车") == ["小米", "汽车"]
+
+
+def test_trim_stopwords_takes_framing_off_the_ends_of_a_glued_word():
+    assert trim_stopwords("博主美债") == "美债"
+    assert trim_stopwords("美债的") == "美债"
+    assert trim_stopwords("外观设计") == "外观设计"  # nothing to take off
+    assert trim_stopwords("怎么") == "怎么"  # never shorter than two characters
+
+
+def test_parts_of_a_compound_are_its_longest_dictionary_words():
+    assert parts("外观设计") == ["外观", "设计"]
+    assert parts("电动自行车") == ["电动", "自行车"]  # not 自行 or 行车, which lie inside 自行车
+    assert parts("太闷") == []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from retrieval import messages
 from retrieval.answer.extractive import build_answer
-from retrieval.query.parse import ParsedQuery, parse_query
+from retrieval.query.parse import ParsedQuery, named_as_topic, parse_query
 from retrieval.query.timeparse import Period, parse_date, parse_period_arg
 from retrieval.results import Answer, Filters, SearchResult, Summary, TopResult
 from retrieval.search.crosslang import (
@@ -38,6 +38,7 @@ class Engine:
         self.index = index or Index(self.settings)
         self._own_index = index is None
         self._registry: Registry | None = None
+        self._authors: frozenset[str] = frozenset()  # executives with posts in this index
         self._lexicon: Lexicon | None = None
         self._segmenter_ready = False
 
@@ -64,6 +65,8 @@ class Engine:
         """The registry file plus executives learned from data (re-read after an ingest)."""
         if self._registry is None or refresh:
             self._registry = Registry.load(self.settings.registry_path, extra=await self.store.executives())
+            rows = await self.store.fetchall("SELECT DISTINCT executive FROM docs")
+            self._authors = frozenset(str(r[0]) for r in rows if r[0])
         return self._registry
 
     async def names(self) -> dict[str, str]:
@@ -84,10 +87,15 @@ class Engine:
     async def parse(self, query: str, author: str | None = None, since: datetime | str | None = None,
                     until: datetime | str | None = None, now: datetime | str | None = None) -> ParsedQuery:
         reg = await self.registry()
-        return parse_query(
-            query, reg, self.now(now), self.settings.tz, executive=await self._author_key(author),
-            since=self._bound(since, False, now), until=self._bound(until, True, now),
-        )
+        lo, hi = self._bound(since, False, now), self._bound(until, True, now)
+        pq = parse_query(query, reg, self.now(now), self.settings.tz, executive=await self._author_key(author),
+                         since=lo, until=hi)
+        if (author is None and pq.executive and pq.executive not in self._authors
+                and named_as_topic(query, reg, pq.executive)):
+            # Asked about, and no post of theirs is indexed ("what did the blogger say about Musk's
+            # DOGE?"): the name is part of the topic, not a filter that would leave nothing to search.
+            pq = parse_query(query, reg.without(pq.executive), self.now(now), self.settings.tz, since=lo, until=hi)
+        return pq
 
     async def search(self, query: str, k: int = 10, author: str | None = None, since: datetime | str | None = None,
                      until: datetime | str | None = None, now: datetime | str | None = None) -> SearchResult:

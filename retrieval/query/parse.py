@@ -17,7 +17,7 @@ from retrieval.query.timeparse import Period, find_period
 from retrieval.store.registry import Registry
 from retrieval.store.text import language
 
-__all__ = ["ParsedQuery", "extract_terms", "find_executive", "parse_query"]
+__all__ = ["ParsedQuery", "extract_terms", "find_executive", "named_as_topic", "parse_query"]
 
 _LATIN = "0-9A-Za-z\u00c0-\u024f"
 
@@ -80,6 +80,23 @@ def find_executive(text: str, registry: Registry) -> tuple[str | None, str]:
     if best is None:
         return None, text
     return best[2].key, _strip_names(text, best[2])
+
+
+# What comes just before a name that is the question's topic, not its subject: "what did the
+# blogger say about Musk", "博主怎么看马斯克", "对雷军的评价".
+_TOPIC_BEFORE = re.compile(
+    r"(?:(?<![A-Za-z])(?:about|on|regarding|of|with|against|versus|vs\.?|and|for)|关于|对于|对|评价|看待|怎么看|看|和|与|跟|同)\s*$",
+    re.I)
+
+
+def named_as_topic(text: str, registry: Registry, key: str) -> bool:
+    """Whether the executive's first mention in the text is the object of the question (after
+    "about", 关于, 对 ...) rather than its subject ("what did Musk say", "马斯克说了什么")."""
+    ex = registry.get(key)
+    if ex is None:
+        return False
+    starts = [m.start() for name in _names(ex) if (rx := _alias_pattern(name)) and (m := rx.search(text))]
+    return bool(starts) and _TOPIC_BEFORE.search(text[: min(starts)]) is not None
 
 
 # --- language and terms ------------------------------------------------------------------------------

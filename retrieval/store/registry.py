@@ -67,6 +67,9 @@ class Registry:
             reg.executives.setdefault(ex.key, ex)
         return reg
 
+    def without(self, key: str) -> Registry:
+        return Registry({k: ex for k, ex in self.executives.items() if k != key})
+
     def get(self, key: str) -> Executive | None:
         return self.executives.get(key)
 

@@ -170,3 +170,17 @@ async def test_huawei_criticism_cites_the_digest_commentary_and_the_mo_yan_post(
     assert any(h.kind == "digest" and "Huawei" in h.text for h in answer.citations)
     # The section is linked to the post it retells (same day, same likes): the quote itself.
     assert any(h.kind == "post" and "诽谤是一种仰视" in h.text for h in answer.citations)
+
+
+async def test_an_executive_asked_about_with_no_posts_here_is_a_topic_not_a_filter(engine):
+    # The sample index holds Lei Jun's posts only; Elon Musk is in the registry file.
+    for q in ("What did the blogger say about Elon Musk and YU7?", "大家对马斯克的YU7怎么看"):
+        pq = await engine.parse(q)
+        assert pq.executive is None, q
+        assert "Elon Musk" in pq.terms or "马斯克" in pq.terms
+    # The subject of the question stays a filter, even with no posts: the answer says none are indexed.
+    assert (await engine.parse("What did Elon Musk say about YU7?")).executive == "elonmusk"
+    assert (await engine.parse("马斯克怎么看YU7")).executive == "elonmusk"
+    # Indexed executives stay filters wherever they are named, and an explicit author always wins.
+    assert (await engine.parse("What did the blogger say about Lei Jun?")).executive == "leijun"
+    assert (await engine.parse("about Elon Musk", author="elonmusk")).executive == "elonmusk"

@@ -81,7 +81,7 @@ class MiniLMEmbedder:
     dim = 384
     # English-only: two unrelated Chinese sentences still score about 0.6, so for Chinese a
     # vector-only hit practically never counts; the keyword side carries Chinese.
-    cutoffs = Cutoffs({"en-en": 0.55, "en-zh": 0.625, "zh-en": 0.77, "zh-zh": 0.87}, keyword=0.5, unseen_bigram=0.5)
+    cutoffs = Cutoffs({"en-en": 0.55, "en-zh": 0.625, "zh-en": 0.77, "zh-zh": 0.87}, keyword=0.5, unseen_bigram=1.0)
 
     def __init__(self, model: str = "", batch_size: int = 32) -> None:
         self._model_ref = model

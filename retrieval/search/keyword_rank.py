@@ -102,6 +102,9 @@ async def expand(store: Store, lexicon: Lexicon, text: str, terms: Sequence[str]
     dictionary candidate survives only if its words occur in some doc (FTS5's vocabulary).
     `known`: see document_frequencies."""
     wanted = set(terms)
+    # The Chinese terms themselves too: a term that back_off_unseen trimmed (美债 of 博主美债) is not a
+    # word of the question's own segmentation.
+    text = " ".join([text, *(t for t in terms if is_cjk(t[0]))])
     cands = [e for e in candidates(lexicon, text) if e.term in wanted and e.tokens != (e.term,)]
     if not cands:
         return []

@@ -41,3 +41,13 @@ async def test_one_part_of_a_compound_alone_does_not_answer(engine):
     r = found.rankings
     assert any("汽车" in r.rows[h.uid].text for h in r.keyword if h.uid in r.rows)
     assert r.keyword_passing(engine.cutoffs()) == []
+
+
+async def test_a_term_is_translated_even_when_the_text_segments_otherwise(engine):
+    from retrieval.search.keyword_rank import expand
+
+    lex = await engine.lexicon()
+    # A trimmed term (美债 of 博主美债) is not one of the question's own jieba words; here the text
+    # holds no Chinese at all, and the term must still get the translations the index holds.
+    got = await expand(engine.store, lex, "what about it", ["小米"])
+    assert {e.text.lower() for e in got if e.term == "小米"} & {"xiaomi", "mi"}

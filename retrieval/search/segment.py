@@ -93,13 +93,19 @@ def search_terms(text: str) -> list[str]:
     return list(seen)
 
 
+# Sorted in full, not by length alone: a set's order changes from run to run.
+_STOPWORDS_LONGEST_FIRST = sorted(ZH_STOPWORDS, key=lambda w: (-len(w), w))
+
+
 def trim_stopwords(word: str) -> str:
     """The word without framing words or filler characters at its ends: jieba's HMM glues unknown
     characters to their neighbours ("博主怎么看美债" gives 博主美债), and the topic is what is left."""
     changed = True
     while changed and len(word) > 2:
         changed = False
-        for stop in sorted((w for w in ZH_STOPWORDS if len(w) < len(word) - 1), key=len, reverse=True):
+        for stop in _STOPWORDS_LONGEST_FIRST:
+            if len(stop) >= len(word) - 1:  # keep at least two characters
+                continue
             if word.startswith(stop) or word.endswith(stop):
                 word = word[len(stop):] if word.startswith(stop) else word[: -len(stop)]
                 changed = True

@@ -13,6 +13,7 @@ from typing import Any
 import aiosqlite
 
 from retrieval.models import Digest, Doc, Executive, Hit
+from retrieval.store.text import FTS_TOKENS_VERSION, fts_document
 
 # 2: docs.pics and docs.truncated (added in place to a version-1 database when it is opened).
 SCHEMA_VERSION = 2
@@ -190,6 +191,7 @@ class Store:
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
             await self.db.commit()
+            await self._retokenize_if_stale()
         except BaseException:
             # Close the connection's thread, or the process would hang at exit after a failed open.
             await self.close()
@@ -203,6 +205,26 @@ class Store:
         for name, definition in _ADDED_COLUMNS.items():
             if name not in have:
                 await self.conn.execute(f"ALTER TABLE docs ADD COLUMN {name} {definition}")
+
+    async def _retokenize_if_stale(self) -> None:
+        """Rewrite the keyword index when it was built by an older fts_document (glued English words
+        unsplit, for one): words only, no re-embedding, about 1 s per 10,000 docs. The check is
+        repeated inside the write lock, so a bot and a cron ingest opening at once do it once."""
+        if await self.get_meta("fts_tokens") == FTS_TOKENS_VERSION:
+            return
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if await self.get_meta("fts_tokens") != FTS_TOKENS_VERSION:
+                async with self.conn.execute("SELECT id, title, text FROM docs") as cur:
+                    rows = [(rid, fts_document(f"{title}\n{text}")) for rid, title, text in await cur.fetchall()]
+                await self.conn.execute("DELETE FROM docs_fts")
+                await self.conn.executemany("INSERT INTO docs_fts (rowid, tokens) VALUES (?, ?)", rows)
+                await self.conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('fts_tokens', ?)", (FTS_TOKENS_VERSION,))
+            await self.conn.commit()
+        except BaseException:
+            await self.conn.rollback()
+            raise
 
     async def close(self) -> None:
         if self.db is not None:

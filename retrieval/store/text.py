@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 # CJK ideographs (BMP + extension A + compatibility). Kana/Hangul are rare here and fall under words.
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -107,9 +108,45 @@ def query_tokens(text: str) -> list[str]:
     return list(seen)
 
 
+# Bumped whenever fts_document changes what it writes: an index built before is re-tokenized on open.
+FTS_TOKENS_VERSION = "2"
+GLUED_MIN = 9  # shorter Latin runs are names more often than glued words (xiaomi, spacex, iphone)
+
+
+@lru_cache(maxsize=65536)
+def glued_words(run: str) -> tuple[str, ...]:
+    """The English words of a Latin run written without spaces, or () when it is not one:
+    sevenhabitsofeffectivepeople -> (seven, habits, of, effective, people), billgates -> (bill, gates).
+
+    Chinese posts often lose the spaces of the English they quote (the Weibo exports in our corpora
+    do), which leaves "habits" or "gates" unsearchable. wordninja splits by English unigram
+    frequency; a split with stray letters (l + eijun) is no split.
+    """
+    if len(run) < GLUED_MIN or not (run.isascii() and run.isalpha()):
+        return ()
+    import wordninja  # about 0.1 s to load its word list: only when a document has such a run
+
+    words = tuple(wordninja.split(run))
+    if len(words) < 2 or any(len(w) < 2 and w not in ("a", "i") for w in words):
+        return ()
+    return words
+
+
 def fts_document(text: str) -> str:
-    """What goes into the FTS5 (unicode61) column: tokens separated by spaces."""
-    return " ".join(tokens(text))
+    """What goes into the FTS5 (unicode61) column: tokens separated by spaces.
+
+    In a text with Chinese, a glued English run keeps its token and is followed by its words, so
+    that both "billgates" and "bill gates" match it (see glued_words). English posts keep their
+    runs whole: there a run without spaces is a name (Starlink is not "star link").
+    """
+    toks = tokens(text)
+    if not _CJK_RE.search(text):
+        return " ".join(toks)
+    out: list[str] = []
+    for t in toks:
+        out.append(t)
+        out.extend(glued_words(t))
+    return " ".join(out)
 
 
 def fts_match(terms: list[str]) -> str:

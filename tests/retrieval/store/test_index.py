@@ -279,3 +279,24 @@ def test_doc_where_is_the_one_where_builder():
     assert doc_where(None, None, None, None) == ("", [])
     assert doc_where("leijun", 10, 20, "digest", table="d") == (
         "d.kind = ? AND d.published_at >= ? AND d.published_at < ? AND d.executive = ?", ["digest", 10, 20, "leijun"])
+
+
+async def test_a_keyword_index_from_an_older_tokenizer_is_rewritten_on_open(tmp_path):
+    from retrieval.store.sqlite import Store
+    from retrieval.store.text import FTS_TOKENS_VERSION, tokens
+
+    ix = Index(settings_for(tmp_path / "data"), embedder=get_embedder("minilm"))
+    async with ix:
+        await ix.write_docs([post("G1", "没敢问手机等产品问题，和BillGates聊了操作系统的未来")])
+        assert [h.uid for h in await keyword_search(ix.store, ["gates"])] == [doc_uid("weibo", "leijun", "G1")]
+        # As an index built before glued words were split: the old tokens and no version mark.
+        await ix.store.conn.execute("UPDATE docs_fts SET tokens = ?",
+                                    (" ".join(tokens("没敢问手机等产品问题，和BillGates聊了操作系统的未来")),))
+        await ix.store.conn.execute("DELETE FROM meta WHERE key = 'fts_tokens'")
+        await ix.store.conn.commit()
+        assert await keyword_search(ix.store, ["gates"]) == []
+    async with Store(ix.store.path) as st:
+        assert await st.get_meta("fts_tokens") == FTS_TOKENS_VERSION
+        hits = await keyword_search(st, ["bill", "gates"])
+        assert [h.uid for h in hits] == [doc_uid("weibo", "leijun", "G1")] and hits[0].matched == {"bill", "gates"}
+        assert [h.uid for h in await keyword_search(st, ["billgates"])] == [doc_uid("weibo", "leijun", "G1")]

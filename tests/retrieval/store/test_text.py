@@ -1,4 +1,4 @@
-from retrieval.store.text import content_hash, fts_match, query_tokens, tokens
+from retrieval.store.text import content_hash, fts_document, fts_match, glued_words, query_tokens, tokens
 
 
 def test_chinese_runs_become_bigrams_and_latin_words_stay_whole():
@@ -39,3 +39,19 @@ def test_language_of_posts_and_questions():
 
     assert language("5月，小米SU7交付量超过28000台！") == "zh"
     assert language("What did Lei Jun say about SU7?") == "en"
+
+
+def test_glued_english_in_a_chinese_post_is_also_indexed_as_words():
+    doc = fts_document("体会到《sevenhabitsofeffectivepeople》中说到的原则，和BillGates聊了操作系统").split()
+    assert doc[doc.index("sevenhabitsofeffectivepeople") + 1 : doc.index("sevenhabitsofeffectivepeople") + 6] == [
+        "seven", "habits", "of", "effective", "people"]
+    assert doc[doc.index("billgates") : doc.index("billgates") + 3] == ["billgates", "bill", "gates"]
+
+
+def test_english_posts_and_short_or_odd_runs_stay_whole():
+    assert fts_document("Starlink and SpaceX: Cybertruckdeliveries soon").split() == [
+        "starlink", "and", "spacex", "cybertruckdeliveries", "soon"]
+    assert glued_words("xiaomi") == ()  # too short to tell from a name
+    assert glued_words("leijunxyz") == ()  # l + eijun...: stray letters are no split
+    assert glued_words("gprs2025abc") == ()  # not letters only
+    assert glued_words("billgates") == ("bill", "gates")

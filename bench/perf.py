@@ -426,7 +426,6 @@ STAGES = (
     ("retrieval.search.hybrid", "expand", "expand"),
     ("retrieval.search.hybrid", "idf_weights", "idf_weights"),
     ("retrieval.search.hybrid", "keyword_search", "keyword_search"),
-    ("retrieval.search.keyword_rank", "_selective", "selective"),
     ("retrieval.search.hybrid", "fetch_rows", "fetch_rows"),
     ("retrieval.search.hybrid", "described_posts", "described_posts"),
 )

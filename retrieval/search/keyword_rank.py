@@ -25,11 +25,11 @@ class KeywordHit:
     confidence: dict[str, float] = field(default_factory=dict)
 
 
-# On a large index, terms in more than this share of the docs are left out of the MATCH: their bm25
-# contribution is near zero but their posting lists are the longest to score. They still count in
-# the relevance gate (`matched` is computed against every query term).
-COMMON_SHARE = 0.2
+# On an index this large, a question's keyword side is held to about POSTING_BUDGET postings scored
+# (bm25 costs about 1 us a posting, and at 100,000 posts one common word has 10,000 to 50,000 of
+# them): see `_budgeted`. A smaller index is always ranked whole, exactly.
 LARGE_INDEX = 20_000
+POSTING_BUDGET = 2_000
 
 
 def phrase(term: str) -> tuple[str, ...]:
@@ -41,39 +41,57 @@ async def keyword_search(
     store: Store, terms: list[str], *, k: int = 50, executive: str | None = None,
     since: int | None = None, until: int | None = None, kind: str | None = None,
     weights: dict[str, float] | None = None, expansions: Sequence[Expansion] = (),
+    known: dict[str, int | None] | None = None,
 ) -> list[KeywordHit]:
     """bm25 ranking. Each term (a word; a Chinese word is the phrase of its bigrams) and each
-    translation from `expand` is matched as a phrase. With `weights` (from term_weights) a large
-    index skips its most common terms."""
+    translation from `expand` is matched as a phrase. With `weights` (from term_weights: the
+    search path) a large index scores a bounded number of postings (see `_budgeted`); without, the
+    ranking is always exact. `known`: see document_frequencies."""
     terms = [t for t in terms if phrase(t)]
     if not terms:
         return []
     wanted = set(terms)
+    groups: dict[str, list[tuple[str, ...]]] = {t: [phrase(t)] for t in terms}
+    for e in expansions:
+        groups.setdefault(e.term, []).append(e.tokens)
+    filters = (executive, since, until, kind)
     if weights is not None:
-        terms = await _selective(store, terms, weights)
-    phrases = [" ".join(phrase(t)) for t in terms] + [" ".join(e.tokens) for e in expansions]
-    match = fts_match(list(dict.fromkeys(phrases)))
-    where, params = doc_where(executive, since, until, kind, table="d")
+        n = (await store.scalar("SELECT MAX(id) FROM docs")) or 0
+        if n >= LARGE_INDEX:
+            return await _budgeted(store, groups, n, k, filters, wanted, expansions, known)
+    every = fts_match(list(dict.fromkeys(" ".join(p) for g in groups.values() for p in g)))
+    return await _ranked(store, every, k, filters, wanted, expansions)
+
+
+Filters = tuple[str | None, int | None, int | None, str | None]  # executive, since, until, kind
+
+
+async def _ranked(store: Store, match: str, k: int, filters: Filters, wanted: set[str],
+                  expansions: Sequence[Expansion], newer_than: int = 0) -> list[KeywordHit]:
+    """The k best rows for `match` by bm25; with `newer_than`, among rows of a higher id only (FTS5
+    seeks past the older postings instead of scoring them)."""
+    where, params = doc_where(*filters, table="d")
     if not where:
-        top = await _top_unfiltered(store, match, k)
+        top = await _top_unfiltered(store, match, k, newer_than)
         if top is not None:
             return [_hit(uid, float(score), toks, wanted, expansions) for uid, score, toks in top]
     rows = await store.fetchall(
         "SELECT d.uid, bm25(docs_fts), docs_fts.tokens FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid "
-        f"WHERE docs_fts MATCH ? AND {where} ORDER BY bm25(docs_fts) LIMIT ?",
-        [match, *params, k],
+        f"WHERE docs_fts MATCH ? AND docs_fts.rowid > ? AND {where} ORDER BY bm25(docs_fts) LIMIT ?",
+        [match, newer_than, *params, k],
     )
     return [_hit(uid, float(score), toks, wanted, expansions) for uid, score, toks in rows]
 
 
-async def _top_unfiltered(store: Store, match: str, k: int) -> list[tuple[str, float, str]] | None:
+async def _top_unfiltered(store: Store, match: str, k: int, newer_than: int) -> list[tuple[str, float, str]] | None:
     """The query above without filters, ranked in FTS5 alone: the join to docs and the tokens are read
     for the k best rows instead of for every match (at 100,000 posts a question can match 58,000, and
     the join cost 15 of its 62 ms). Same rows in the same order; None when a ranked row has no docs
     row (the join would have skipped it), so that the caller runs the joined query instead."""
     top = await store.fetchall(
-        "SELECT rowid, bm25(docs_fts) FROM docs_fts WHERE docs_fts MATCH ? ORDER BY bm25(docs_fts) LIMIT ?",
-        [match, k],
+        "SELECT rowid, bm25(docs_fts) FROM docs_fts WHERE docs_fts MATCH ? AND rowid > ? "
+        "ORDER BY bm25(docs_fts) LIMIT ?",
+        [match, newer_than, k],
     )
     if not top:
         return []
@@ -165,14 +183,54 @@ async def document_frequencies(store: Store, terms: Iterable[str],
     return {t: n for t in terms if (n := known[t]) is not None}
 
 
-async def _selective(store: Store, terms: list[str], weights: dict[str, float]) -> list[str]:
-    n = (await store.scalar("SELECT MAX(id) FROM docs")) or 0
-    if n < LARGE_INDEX:
-        return terms
-    # IDF of a term found in COMMON_SHARE of the docs (the formula of term_weights).
-    floor = math.log(1 + (1 - COMMON_SHARE) / COMMON_SHARE)
-    keep = [t for t in terms if weights.get(t, floor + 1) >= floor]
-    return keep or [max(terms, key=lambda t: weights.get(t, 0.0))]  # all common: the rarest one
+async def _budgeted(store: Store, groups: dict[str, list[tuple[str, ...]]], n: int, k: int, filters: Filters,
+                    wanted: set[str], expansions: Sequence[Expansion],
+                    known: dict[str, int | None] | None) -> list[KeywordHit]:
+    """keyword_search on a large index, scoring about POSTING_BUDGET postings instead of every one.
+    Three rankings, merged by bm25:
+
+    - the rarest phrases (terms or translations), as many as the budget holds, over the whole index:
+      the rows that a rare word makes relevant are found wherever they are;
+    - every term together (each term's phrases ORed, the terms ANDed), over the whole index: FTS5
+      intersects posting lists by seeking, so it is cheap however common the terms;
+    - every phrase ORed, over the newest rows (the highest ids: the last ingested) whose postings
+      fit the budget, widened until it has k rows or covers the index.
+
+    What it gives up: an older row that holds only some of the terms, and only common ones, is not a
+    keyword candidate (the vector side still ranks it).
+    """
+    # A phrase is in at most as many rows as its rarest token (an upper bound, as in term_frequencies).
+    df = await document_frequencies(store, {t for g in groups.values() for p in g for t in p}, known)
+    count = {" ".join(p): min(df.get(t, 0) for t in p) for g in groups.values() for p in g}
+    count = {p: c for p, c in count.items() if c}  # a phrase in no row matches nothing
+    if not count:
+        return []
+    every = fts_match(list(count))
+    postings = sum(count.values())
+    if postings <= POSTING_BUDGET:
+        return await _ranked(store, every, k, filters, wanted, expansions)
+    rare, spent = [], 0
+    for p in sorted(count, key=count.__getitem__):
+        if spent + count[p] > POSTING_BUDGET:
+            break
+        rare.append(p)
+        spent += count[p]
+    found = await _ranked(store, fts_match(rare), k, filters, wanted, expansions) if rare else []
+    present = [[q for q in (" ".join(p) for p in g) if q in count] for g in groups.values()]
+    if len(present) >= 2 and all(present):
+        together = " AND ".join(f"({fts_match(g)})" for g in present)
+        found += await _ranked(store, together, k, filters, wanted, expansions)
+    window = max(k, n * POSTING_BUDGET // postings)
+    while True:
+        newest = await _ranked(store, every, k, filters, wanted, expansions, newer_than=max(0, n - window))
+        if len(newest) >= k or window >= n:
+            break
+        window *= 8
+    best: dict[str, KeywordHit] = {}
+    for h in found + newest:
+        if h.uid not in best or h.bm25 < best[h.uid].bm25:
+            best[h.uid] = h
+    return sorted(best.values(), key=lambda h: h.bm25)[:k]
 
 
 async def term_frequencies(store: Store, terms: Sequence[str],

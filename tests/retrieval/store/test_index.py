@@ -168,19 +168,53 @@ async def test_keyword_gate_weights_unseen_bigrams_by_backend_setting(index):
     assert keyword_relevance(hit, lenient) > keyword_relevance(hit, strict) > 0
 
 
-async def test_large_index_leaves_common_terms_out_of_the_match(index, monkeypatch):
+@pytest.fixture
+def large(monkeypatch):
+    """The keyword side's large-index rules, at the size of a test: 5 rows are large, 6 postings the budget."""
     import retrieval.search.keyword_rank as kw_mod
+
+    monkeypatch.setattr(kw_mod, "LARGE_INDEX", 5)
+    monkeypatch.setattr(kw_mod, "POSTING_BUDGET", 6)
+
+
+async def _ranked_by_budget(index, texts, terms, **kw):
     from retrieval.search.keyword_rank import term_weights
 
-    await index.write_docs([post(f"C{i}", f"common words here number {i}" + (" rare" if i == 3 else ""))
-                            for i in range(10)])
-    terms = ["common", "rare"]
+    await index.write_docs([post(f"C{i:02}", f"{t} n{i}", day=1 if i < 5 else 28) for i, t in enumerate(texts)])
     weights = await term_weights(index.store, terms)
-    every = await keyword_search(index.store, terms, weights=weights)  # small index: both terms matched
-    assert len(every) == 10
-    monkeypatch.setattr(kw_mod, "LARGE_INDEX", 5)  # now it counts as large
-    hits = await keyword_search(index.store, terms, weights=weights)
-    assert len(hits) == 1 and hits[0].matched == {"common", "rare"}  # the gate still sees both terms
+    exact = await keyword_search(index.store, terms, k=3, **kw)  # no weights: ranked whole
+    return exact, await keyword_search(index.store, terms, k=3, weights=weights, **kw)
+
+
+def _sids(hits):
+    sid = {doc_uid("weibo", "leijun", f"C{i:02}"): f"C{i:02}" for i in range(30)}
+    return [sid[h.uid] for h in hits]
+
+
+async def test_large_index_finds_a_rare_term_anywhere_and_common_ones_among_the_newest(index, large):
+    # alpha in 19 of 20 posts, gamma only in the second; the older posts are shorter (bm25 prefers them)
+    texts = ["alpha"] * 15 + ["alpha and some more words"] * 5
+    texts[1] = "gamma"
+    exact, hits = await _ranked_by_budget(index, texts, ["alpha", "gamma"])
+    assert _sids(exact)[0] == _sids(hits)[0] == "C01" and hits[0].matched == {"gamma"}
+    assert set(_sids(exact)[1:]) <= {f"C{i:02}" for i in range(15)}
+    assert set(_sids(hits)[1:]) <= {f"C{i:02}" for i in range(14, 20)}  # 20 postings: the newest 6 rows
+
+
+async def test_large_index_finds_rows_holding_every_common_term_anywhere(index, large):
+    texts = ["alpha beta"] * 2 + ["beta"] * 10 + ["alpha"] * 18  # alpha 20 postings, beta 12: none fits
+    exact, hits = await _ranked_by_budget(index, texts, ["alpha", "beta"])
+    assert set(_sids(exact)) <= {f"C{i:02}" for i in range(2, 12)}  # ranked whole: the short beta posts
+    assert set(_sids(hits)[:2]) == {"C00", "C01"}
+    assert _sids(hits)[2] in {f"C{i:02}" for i in range(25, 30)}
+
+
+async def test_large_index_widens_the_newest_rows_until_the_filter_holds_enough(index, large):
+    from retrieval.store.sqlite import to_epoch
+
+    until = to_epoch(datetime(2025, 5, 2, tzinfo=UTC))  # only the first 5 posts (the oldest rows)
+    exact, hits = await _ranked_by_budget(index, ["alpha"] * 30, ["alpha"], until=until)
+    assert len(hits) == 3 and set(_sids(hits)) <= {f"C{i:02}" for i in range(5)}
 
 
 # -- copies of one post from several sources: cut texts, feeds, pictures --------------------------

@@ -138,7 +138,7 @@ async def collect(
         weights, unseen = await idf_weights(store, terms, expansions, df)
         expansions = expansions + part_of
         kw = await keyword_search(store, terms, k=CANDIDATES, executive=executive, since=lo, until=hi,
-                                  weights=weights, expansions=expansions, known=df)
+                                  expansions=expansions, budget=True, known=df)
     except BaseException:
         vectors.cancel()  # don't leave the vector ranking's outcome unobserved
         raise

@@ -40,13 +40,13 @@ def phrase(term: str) -> tuple[str, ...]:
 async def keyword_search(
     store: Store, terms: list[str], *, k: int = 50, executive: str | None = None,
     since: int | None = None, until: int | None = None, kind: str | None = None,
-    weights: dict[str, float] | None = None, expansions: Sequence[Expansion] = (),
+    expansions: Sequence[Expansion] = (), budget: bool = False,
     known: dict[str, int | None] | None = None,
 ) -> list[KeywordHit]:
     """bm25 ranking. Each term (a word; a Chinese word is the phrase of its bigrams) and each
-    translation from `expand` is matched as a phrase. With `weights` (from term_weights: the
-    search path) a large index scores a bounded number of postings (see `_budgeted`); without, the
-    ranking is always exact. `known`: see document_frequencies."""
+    translation from `expand` is matched as a phrase. With `budget` (the search path) a large index
+    scores a bounded number of postings (see `_budgeted`); without, the ranking is always exact.
+    `known`: see document_frequencies."""
     terms = [t for t in terms if phrase(t)]
     if not terms:
         return []
@@ -55,7 +55,7 @@ async def keyword_search(
     for e in expansions:
         groups.setdefault(e.term, []).append(e.tokens)
     filters = (executive, since, until, kind)
-    if weights is not None:
+    if budget:
         n = (await store.scalar("SELECT MAX(id) FROM docs")) or 0
         if n >= LARGE_INDEX:
             return await _budgeted(store, groups, n, k, filters, wanted, expansions, known)

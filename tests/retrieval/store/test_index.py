@@ -178,12 +178,9 @@ def large(monkeypatch):
 
 
 async def _ranked_by_budget(index, texts, terms, **kw):
-    from retrieval.search.keyword_rank import term_weights
-
     await index.write_docs([post(f"C{i:02}", f"{t} n{i}", day=1 if i < 5 else 28) for i, t in enumerate(texts)])
-    weights = await term_weights(index.store, terms)
-    exact = await keyword_search(index.store, terms, k=3, **kw)  # no weights: ranked whole
-    return exact, await keyword_search(index.store, terms, k=3, weights=weights, **kw)
+    exact = await keyword_search(index.store, terms, k=3, **kw)  # no budget: ranked whole
+    return exact, await keyword_search(index.store, terms, k=3, budget=True, **kw)
 
 
 def _sids(hits):

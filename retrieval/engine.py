@@ -149,7 +149,8 @@ class Engine:
 
             await asyncio.to_thread(ready)
             self._segmenter_ready = True
-        return search_terms(pq.terms)
+        lex = await self.lexicon()
+        return search_terms(pq.terms, lex.zh_en if lex is not None else ())
 
     async def lexicon(self) -> Lexicon | None:
         """The dictionary plus the glossary and the executives' names (built once, in a thread)."""

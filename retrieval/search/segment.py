@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
 from retrieval.store.text import CJK, EN_STOPWORDS, ZH_STOP_BIGRAMS, normalize
 
@@ -71,25 +71,52 @@ def chinese_words(run: str) -> list[str]:
     return [w for w in _jieba().lcut(run, HMM=True) if w.strip()]
 
 
-def search_terms(text: str) -> list[str]:
+MAX_COMPOUND = 4  # characters: the dictionary's longest common words (see crosslang.MAX_WORD)
+
+
+def join_compounds(words: list[str], compounds: Container[str]) -> list[str]:
+    """jieba's words with adjacent ones joined where the dictionary lists the whole as one word:
+    中国 + 菜 -> 中国菜 ("Chinese cuisine"). A question about the compound is about the compound,
+    not about 中国 alone. Framing words and fillers are never joined."""
+    out, i = [], 0
+    while i < len(words):
+        for j in range(min(len(words), i + 3), i + 1, -1):
+            span = words[i:j]
+            whole = "".join(span)
+            if len(whole) <= MAX_COMPOUND and whole in compounds and not any(
+                    w in ZH_STOPWORDS or w in _FILLER_CHARS for w in span):
+                out.append(whole)
+                i = j
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def search_terms(text: str, compounds: Container[str] = ()) -> list[str]:
     """What to search for, in order, deduplicated: Latin words (lower-cased, no stopwords) and
-    Chinese words of two or more characters (no stopwords). A Chinese run that yields no such word
-    is kept whole when it is short, else cut into bigrams, so that no question goes unsearched."""
+    Chinese words of two or more characters (no stopwords), jieba's words joined where `compounds`
+    (the dictionary's Chinese words) has the whole. A Chinese run that yields no such word is kept
+    whole when it is short, else cut into bigrams, so that no question goes unsearched; when the
+    question has terms elsewhere, such a run is only framing (有什么看法) and adds nothing."""
     seen: dict[str, None] = {}
+    bare: list[str] = []
     for m in _RUN_RE.finditer(normalize(text)):
         run = m.group(0)
         if not _CJK_RUN.fullmatch(run):
             if run not in EN_STOPWORDS and (len(run) > 1 or run.isdigit()):
                 seen.setdefault(run, None)
             continue
-        words = [w for w in chinese_words(run) if len(w) >= 2 and w not in ZH_STOPWORDS]
+        words = [w for w in join_compounds(chinese_words(run), compounds) if len(w) >= 2 and w not in ZH_STOPWORDS]
         if not words and run not in ZH_STOPWORDS and not (len(run) == 1 and run in _FILLER_CHARS):
-            if len(run) <= 2:
-                words = [run]
-            else:
-                words = [b for b in (run[i : i + 2] for i in range(len(run) - 1)) if b not in ZH_STOP_BIGRAMS]
-        for w in words:
-            seen.setdefault(w, None)
+            bare.append(run)
+        seen.update(dict.fromkeys(words))
+    if not seen:
+        for run in bare:
+            words = [run] if len(run) <= 2 else [
+                b for b in (run[i : i + 2] for i in range(len(run) - 1)) if b not in ZH_STOP_BIGRAMS]
+            seen.update(dict.fromkeys(words))
     return list(seen)
 
 

@@ -184,3 +184,9 @@ async def test_an_executive_asked_about_with_no_posts_here_is_a_topic_not_a_filt
     # Indexed executives stay filters wherever they are named, and an explicit author always wins.
     assert (await engine.parse("What did the blogger say about Lei Jun?")).executive == "leijun"
     assert (await engine.parse("about Elon Musk", author="elonmusk")).executive == "elonmusk"
+
+
+async def test_a_question_is_searched_for_the_dictionary_words_jieba_splits(engine):
+    # jieba alone gives 中国 for 中国菜 and 比特 for 比特币; the engine joins them with the dictionary.
+    assert "中国菜" in await engine.terms(await engine.parse("雷军喜欢吃什么中国菜？"))
+    assert "比特币" in await engine.terms(await engine.parse("雷军对比特币怎么看？"))

@@ -129,7 +129,7 @@ class Follows(commands.Cog):
         out = list(f.keywords)
         if lex is not None:
             for k in f.keywords:
-                out += [e.text for e in await expand(self.engine.store, lex, k, search_terms(k)) if e.text]
+                out += [e.text for e in await expand(self.engine.store, lex, k, search_terms(k, lex.zh_en)) if e.text]
         return list(dict.fromkeys(out))
 
     async def _channel(self, channel_id: int):

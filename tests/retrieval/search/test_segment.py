@@ -48,3 +48,20 @@ def test_parts_of_a_compound_are_its_longest_dictionary_words():
     assert parts("外观设计") == ["外观", "设计"]
     assert parts("电动自行车") == ["电动", "自行车"]  # not 自行 or 行车, which lie inside 自行车
     assert parts("太闷") == []
+
+
+def test_words_that_the_dictionary_lists_as_one_are_searched_whole():
+    # jieba cuts 中国菜 ("Chinese cuisine") into 中国 + 菜 and 比特币 into 比特 + 币; a question about
+    # the dish is not a question about China, and 币 alone would be dropped as one character.
+    compounds = {"中国菜", "比特币", "中央汇金"}
+    assert search_terms("马斯克喜欢吃什么中国菜？") == ["马斯克", "喜欢", "中国"]
+    assert search_terms("马斯克喜欢吃什么中国菜？", compounds) == ["马斯克", "喜欢", "中国菜"]
+    assert search_terms("雷军对比特币怎么看", compounds) == ["雷军", "比特币"]
+    # Framing words never join: 怎么 + 看 is no topic even if a dictionary had the whole.
+    assert search_terms("雷军怎么看电动车", {"怎么看", "怎么看电"}) == search_terms("雷军怎么看电动车")
+
+
+def test_a_run_of_framing_words_adds_nothing_when_the_question_has_topics():
+    # "有什么看法" after a bracket is a run of its own: its bigrams (有什, 么看) are no topic.
+    assert search_terms("张一鸣对区块链(NFT)有什么看法？") == ["张一鸣", "区块", "nft"]
+    assert search_terms("2012年3月的招聘") == ["2012", "3", "招聘"]  # 年 alone is no topic either

@@ -155,10 +155,17 @@ class Lexicon:
         return sorted((Candidate(en, s) for en, s in self.zh_en.get(word, {}).items()), key=lambda c: -c.score)
 
 
+# Each later gloss of an entry counts this much less. CC-CEDICT often lists synonyms in no order of
+# importance (机构 /mechanism/structure/organization/agency/institution/), so the step is gentle:
+# 0.9 put "agency" at 0.73 of "mechanism" and lost 机构 to rarer words (tuning split: 0.9 -> 0.95
+# lifted its objective from .967 to .976; 1.0 scored the same).
+POSITION_STEP = 0.95
+
+
 def _gloss_score(position: int, n_glosses: int, words: int) -> float:
     # Earlier glosses are the main senses; an entry with many senses translates each less surely;
     # a gloss of several words ("computer chip") is a narrower match for its head word.
-    return (0.9**position) / (1 + 0.1 * (n_glosses - 1)) * (1.0 if words == 1 else 0.85)
+    return (POSITION_STEP**position) / (1 + 0.1 * (n_glosses - 1)) * (1.0 if words == 1 else 0.85)
 
 
 def _read_cedict(lex: Lexicon, lines: Iterable[str]) -> None:

@@ -66,6 +66,13 @@ def test_a_name_is_matched_as_written_and_run_together(lex):
     assert spellings == {("比尔", "盖茨"), ("比尔", "尔盖", "盖茨")}
 
 
+def test_a_synonym_late_in_an_entry_still_translates_nearly_as_well(lex):
+    # 机构 /mechanism/structure/organization/agency/institution/ lists its senses in no order of
+    # importance: "agency" in fourth place must not fall far behind 办事处 /office/agency/.
+    conf = {e.text: e.confidence for e in candidates(lex, "agencies") if not e.text.isascii()}
+    assert conf["机构"] >= 0.7 * conf["办事处"]
+
+
 def test_select_keeps_what_the_index_holds_and_the_best_few():
     cands = [Expansion("deliveries", ("交付",), 0.7, "交付"), Expansion("deliveries", ("递送",), 0.9, "递送"),
              Expansion("deliveries", ("分娩",), 0.2, "分娩"), Expansion("deliveries", ("delivered",), 0.9, "delivered")]

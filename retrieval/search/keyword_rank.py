@@ -166,10 +166,10 @@ async def back_off_unseen(store: Store, terms: Sequence[str],
         subs = parts(t)
         seen = await term_frequencies(store, subs, known) if subs else {}
         n = n or (await store.scalar("SELECT MAX(id) FROM docs")) or 1
-        top = _idf([t], {}, n, 1.0)[t]
+        idf = _idf([t, *subs], seen, n, 1.0)  # t is in no doc: the highest IDF there is
         # A common part says little of the compound: 中国 of 中国菜 counts less than 自行车 of 电动自行车.
-        extra += [Expansion(t, phrase(p), round(PART_CONFIDENCE * _idf([p], seen, n, 1.0).get(p, 0.0) / top, 3), p)
-                  for p in subs if seen.get(p, 0) > 0]
+        extra += [Expansion(t, phrase(p), round(PART_CONFIDENCE * idf[p] / idf[t], 3), p)
+                  for p in subs if seen.get(p, 0) > 0 and p in idf]
     return list(dict.fromkeys(out)), extra
 
 

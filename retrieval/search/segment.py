@@ -71,9 +71,6 @@ def chinese_words(run: str) -> list[str]:
     return [w for w in _jieba().lcut(run, HMM=True) if w.strip()]
 
 
-MAX_COMPOUND = 4  # characters: the dictionary's longest common words (see crosslang.MAX_WORD)
-
-
 def join_compounds(words: list[str], compounds: Container[str]) -> list[str]:
     """jieba's words with adjacent ones joined where the dictionary lists the whole as one word:
     中国 + 菜 -> 中国菜 ("Chinese cuisine"). A question about the compound is about the compound,
@@ -83,8 +80,7 @@ def join_compounds(words: list[str], compounds: Container[str]) -> list[str]:
         for j in range(min(len(words), i + 3), i + 1, -1):
             span = words[i:j]
             whole = "".join(span)
-            if len(whole) <= MAX_COMPOUND and whole in compounds and not any(
-                    w in ZH_STOPWORDS or w in _FILLER_CHARS for w in span):
+            if whole in compounds and not any(w in ZH_STOPWORDS or w in _FILLER_CHARS for w in span):
                 out.append(whole)
                 i = j
                 break

@@ -423,6 +423,10 @@ STAGES = (
     ("retrieval.engine:Engine", "_empty_period_notice", "empty_notice"),
     ("retrieval.search.hybrid", "collect", "collect"),
     ("retrieval.search.hybrid", "fuse", "fuse"),
+    ("retrieval.search.hybrid", "doc_count", "doc_count"),
+    ("retrieval.search.hybrid", "candidate_expansions", "candidates"),
+    ("retrieval.search.hybrid", "prefetch_frequencies", "prefetch"),
+    ("retrieval.search.hybrid", "back_off_unseen", "back_off"),
     ("retrieval.search.hybrid", "expand", "expand"),
     ("retrieval.search.hybrid", "idf_weights", "idf_weights"),
     ("retrieval.search.hybrid", "keyword_search", "keyword_search"),
@@ -481,11 +485,14 @@ def _stage_summary(per_q: list[dict[str, float]]) -> dict:
     answered by `top` and never reach it), plus the two sides of collect() and what is left over.
     Means add up to the mean search time; p50s do not."""
     for s in per_q:
-        s["keyword_side"] = s.get("idf_weights", 0.0) + s.get("keyword_search", 0.0)
+        # The vocabulary read (prefetch) is the keyword side's; the rest of the term lookup feeds both sides.
+        s["keyword_side"] = s.get("prefetch", 0.0) + s.get("idf_weights", 0.0) + s.get("keyword_search", 0.0)
+        s["lookup"] = sum(s.get(k, 0.0) for k in ("doc_count", "candidates", "back_off", "expand"))
         s["vector_side"] = s.get("embed", 0.0) + s.get("vector_query", 0.0)
         # collect() minus what it ran on the event loop: waiting for the vector side, and glue.
         s["collect_wait"] = s.get("collect", 0.0) - sum(
-            s.get(k, 0.0) for k in ("expand", "idf_weights", "keyword_search", "fetch_rows", "described_posts"))
+            s.get(k, 0.0) for k in ("doc_count", "candidates", "prefetch", "back_off", "expand", "idf_weights",
+                                    "keyword_search", "fetch_rows", "described_posts"))
         s["outside"] = s.get("search", 0.0) - sum(
             s.get(k, 0.0) for k in ("parse", "terms", "collect", "fuse", "empty_notice"))
     topical = [s for s in per_q if "collect" in s]
@@ -763,7 +770,8 @@ def headline(res: dict) -> str:
                          f"{r['disk_mb']} MB | {'yes' if r['torch_loaded'] else 'no'} |")
     lines += ["", "Where a topical question's time goes, mean ms (means add up; the keyword side runs while the "
               "vector side does, so collect() waits only for the longer of the two):", "",
-              "| backend | posts | search (p50) | parse + terms | expand | keyword side: idf + bm25 | vector side: "
+              "| backend | posts | search (p50) | parse + terms | term lookup | keyword side: vocabulary + idf + bm25 | "
+              "vector side: "
               "encode + Chroma | collect waits | rows + digests | fuse | no-hit notice | keyword side longer |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for b in res["backends"]:
@@ -774,8 +782,8 @@ def headline(res: dict) -> str:
                 return s.get(f"{k}_mean_ms", 0.0)
             lines.append(
                 f"| {b} | {r['size']:,} | {g('search')} ({s.get('search_p50_ms')}) | "
-                f"{round(g('parse') + g('terms'), 2)} | {g('expand')} | {g('keyword_side')}: {g('idf_weights')} + "
-                f"{g('keyword_search')} | {g('vector_side')}: {g('embed')} + {g('vector_query')} | "
+                f"{round(g('parse') + g('terms'), 2)} | {g('lookup')} | {g('keyword_side')}: {g('prefetch')} + "
+                f"{g('idf_weights')} + {g('keyword_search')} | {g('vector_side')}: {g('embed')} + {g('vector_query')} | "
                 f"{g('collect_wait')} | {round(g('fetch_rows') + g('described_posts'), 2)} | {g('fuse')} | "
                 f"{g('empty_notice')} | {round(100 * s.get('keyword_side_longer_share', 0))}% |")
     lines += ["", "Ingest details:", "",

@@ -22,11 +22,14 @@ from retrieval.search.fusion import rrf
 from retrieval.search.keyword_rank import (
     KeywordHit,
     back_off_unseen,
+    candidate_expansions,
+    doc_count,
     expand,
     gate_weights,
     idf_weights,
     keyword_relevance,
     keyword_search,
+    prefetch_frequencies,
 )
 from retrieval.store.embedding import Cutoffs
 from retrieval.store.sqlite import HIT_COLUMNS, Store, row_to_hit, to_epoch
@@ -119,9 +122,15 @@ async def collect(
     """Run the keyword ranking (SQLite, in aiosqlite's thread) and the vector ranking (the model and
     Chroma, in another thread) at once, with the same filters; then read every candidate's row."""
     lo, hi = to_epoch(since), to_epoch(until)
-    df: dict[str, int | None] = {}  # FTS5 token counts read for this question, shared by expand and IDF
-    terms, part_of = await back_off_unseen(store, terms, df)
-    expansions = await expand(store, lexicon, text, terms, df) if lexicon is not None else []
+    df: dict[str, int | None] = {}  # FTS5 token counts read for this question, shared by every step
+    n = await doc_count(store)
+    cands = candidate_expansions(lexicon, text, terms) if lexicon is not None else []
+    await prefetch_frequencies(store, terms, cands, df)
+    backed, part_of = await back_off_unseen(store, terms, df, n)
+    if lexicon is not None and backed != terms:  # a trimmed term (美债 of 博主美债) has translations of its own
+        cands = candidate_expansions(lexicon, text, backed)
+    terms = backed
+    expansions = await expand(store, lexicon, text, terms, df, cands) if lexicon is not None else []
     # An English question's Chinese translations go into the vector query too: the multilingual
     # model scores it against Chinese posts better that way (+0.11 hit@5 English -> Chinese on the
     # eval's test split). A Chinese question is left alone: English words dilute it (-0.09 Chinese ->
@@ -135,10 +144,10 @@ async def collect(
     try:
         # A compound's parts are not translations: they neither join the vector query nor make the
         # compound as common as its commonest part (电动汽车 stays as rare as the index says).
-        weights, unseen = await idf_weights(store, terms, expansions, df)
+        weights, unseen = await idf_weights(store, terms, expansions, df, n)
         expansions = expansions + part_of
         kw = await keyword_search(store, terms, k=CANDIDATES, executive=executive, since=lo, until=hi,
-                                  expansions=expansions, budget=True, known=df)
+                                  expansions=expansions, budget=True, known=df, n_docs=n)
     except BaseException:
         vectors.cancel()  # don't leave the vector ranking's outcome unobserved
         raise

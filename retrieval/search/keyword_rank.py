@@ -41,12 +41,12 @@ async def keyword_search(
     store: Store, terms: list[str], *, k: int = 50, executive: str | None = None,
     since: int | None = None, until: int | None = None, kind: str | None = None,
     expansions: Sequence[Expansion] = (), budget: bool = False,
-    known: dict[str, int | None] | None = None,
+    known: dict[str, int | None] | None = None, n_docs: int | None = None,
 ) -> list[KeywordHit]:
     """bm25 ranking. Each term (a word; a Chinese word is the phrase of its bigrams) and each
     translation from `expand` is matched as a phrase. With `budget` (the search path) a large index
     scores a bounded number of postings (see `_budgeted`); without, the ranking is always exact.
-    `known`: see document_frequencies."""
+    `known`: see document_frequencies; `n_docs`: see doc_count."""
     terms = [t for t in terms if phrase(t)]
     if not terms:
         return []
@@ -56,7 +56,7 @@ async def keyword_search(
         groups.setdefault(e.term, []).append(e.tokens)
     filters = (executive, since, until, kind)
     if budget:
-        n = (await store.scalar("SELECT MAX(id) FROM docs")) or 0
+        n = await doc_count(store, n_docs)
         if n >= LARGE_INDEX:
             return await _budgeted(store, groups, n, k, filters, wanted, expansions, known)
     every = fts_match(list(dict.fromkeys(" ".join(p) for g in groups.values() for p in g)))
@@ -71,16 +71,17 @@ async def _ranked(store: Store, match: str, k: int, filters: Filters, wanted: se
     """The k best rows for `match` by bm25; with `newer_than`, among rows of a higher id only (FTS5
     seeks past the older postings instead of scoring them)."""
     where, params = doc_where(*filters, table="d")
+    needles = _needles(wanted, expansions)
     if not where:
         top = await _top_unfiltered(store, match, k, newer_than)
         if top is not None:
-            return [_hit(uid, float(score), toks, wanted, expansions) for uid, score, toks in top]
+            return [_hit(uid, float(score), toks, needles) for uid, score, toks in top]
     rows = await store.fetchall(
         "SELECT d.uid, bm25(docs_fts), docs_fts.tokens FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid "
         f"WHERE docs_fts MATCH ? AND docs_fts.rowid > ? AND {where} ORDER BY bm25(docs_fts) LIMIT ?",
         [match, newer_than, *params, k],
     )
-    return [_hit(uid, float(score), toks, wanted, expansions) for uid, score, toks in rows]
+    return [_hit(uid, float(score), toks, needles) for uid, score, toks in rows]
 
 
 async def _top_unfiltered(store: Store, match: str, k: int, newer_than: int) -> list[tuple[str, float, str]] | None:
@@ -88,46 +89,78 @@ async def _top_unfiltered(store: Store, match: str, k: int, newer_than: int) -> 
     for the k best rows instead of for every match (at 100,000 posts a question can match 58,000, and
     the join cost 15 of its 62 ms). Same rows in the same order; None when a ranked row has no docs
     row (the join would have skipped it), so that the caller runs the joined query instead."""
-    top = await store.fetchall(
-        "SELECT rowid, bm25(docs_fts) FROM docs_fts WHERE docs_fts MATCH ? AND rowid > ? "
-        "ORDER BY bm25(docs_fts) LIMIT ?",
+    # One statement (one trip to SQLite's thread): the LIMIT subquery is ranked first, then joined.
+    rows = await store.fetchall(
+        "SELECT d.uid, t.score, f.tokens FROM (SELECT rowid AS id, bm25(docs_fts) AS score FROM docs_fts "
+        "WHERE docs_fts MATCH ? AND rowid > ? ORDER BY bm25(docs_fts) LIMIT ?) AS t "
+        "LEFT JOIN docs d ON d.id = t.id LEFT JOIN docs_fts f ON f.rowid = t.id ORDER BY t.score, t.id",
         [match, newer_than, k],
     )
-    if not top:
-        return []
-    ids = [rid for rid, _ in top]
-    got = {rid: (uid, toks) for rid, uid, toks in await store.fetchall(
-        "SELECT d.id, d.uid, f.tokens FROM docs d JOIN docs_fts f ON f.rowid = d.id "
-        f"WHERE d.id IN ({','.join('?' * len(ids))})", ids)}
-    if len(got) < len(ids):
+    if any(uid is None for uid, _, _ in rows):
         return None
-    return [(got[rid][0], score, got[rid][1]) for rid, score in top]
+    return [(uid, score, toks) for uid, score, toks in rows]
 
 
-def _hit(uid: str, score: float, toks: str, wanted: set[str], expansions: Sequence[Expansion]) -> KeywordHit:
+@dataclass(frozen=True)
+class _Needles:
+    """What _hit looks for in a row's tokens, spelled once per ranking instead of once per row."""
+
+    terms: tuple[tuple[str, str], ...]  # (term, " its tokens ")
+    translations: tuple[tuple[str, str, float], ...]  # (term, " tokens ", confidence)
+
+
+def _needles(wanted: set[str], expansions: Sequence[Expansion]) -> _Needles:
+    return _Needles(tuple((t, f" {' '.join(phrase(t))} ") for t in wanted),
+                    tuple((e.term, f" {' '.join(e.tokens)} ", e.confidence) for e in expansions))
+
+
+def _hit(uid: str, score: float, toks: str, needles: _Needles) -> KeywordHit:
     padded = f" {toks} "
-    direct = {t for t in wanted if f" {' '.join(phrase(t))} " in padded}
+    direct = {t for t, p in needles.terms if p in padded}
     conf: dict[str, float] = {}
-    for e in expansions:
-        if e.term not in direct and e.confidence > conf.get(e.term, 0.0) and f" {' '.join(e.tokens)} " in padded:
-            conf[e.term] = e.confidence
+    for term, p, c in needles.translations:
+        if term not in direct and c > conf.get(term, 0.0) and p in padded:
+            conf[term] = c
     return KeywordHit(uid, score, frozenset(direct | set(conf)), {t: c for t, c in conf.items() if c < 1.0})
 
 
 async def expand(store: Store, lexicon: Lexicon, text: str, terms: Sequence[str],
-                 known: dict[str, int | None] | None = None) -> list[Expansion]:
+                 known: dict[str, int | None] | None = None,
+                 cands: list[Expansion] | None = None) -> list[Expansion]:
     """Translations of the question's terms (English <-> Chinese) that this index can match: a
     dictionary candidate survives only if its words occur in some doc (FTS5's vocabulary).
-    `known`: see document_frequencies."""
-    wanted = set(terms)
-    # The Chinese terms themselves too: a term that back_off_unseen trimmed (美债 of 博主美债) is not a
-    # word of the question's own segmentation.
-    text = " ".join([text, *(t for t in terms if is_cjk(t[0]))])
-    cands = [e for e in candidates(lexicon, text) if e.term in wanted and e.tokens != (e.term,)]
+    `known`: see document_frequencies; `cands`: candidate_expansions(lexicon, text, terms), when the
+    caller has them."""
+    cands = candidate_expansions(lexicon, text, terms) if cands is None else cands
     if not cands:
         return []
     df = await document_frequencies(store, {t for e in cands for t in e.tokens}, known)
     return select(cands, df)
+
+
+def candidate_expansions(lexicon: Lexicon, text: str, terms: Sequence[str]) -> list[Expansion]:
+    """The dictionary's translations of `terms`, before the index has a say."""
+    wanted = set(terms)
+    # The Chinese terms themselves too: a term that back_off_unseen trimmed (美债 of 博主美债) is not a
+    # word of the question's own segmentation.
+    text = " ".join([text, *(t for t in terms if is_cjk(t[0]))])
+    return [e for e in candidates(lexicon, text) if e.term in wanted and e.tokens != (e.term,)]
+
+
+async def prefetch_frequencies(store: Store, terms: Sequence[str], cands: Sequence[Expansion],
+                               known: dict[str, int | None]) -> None:
+    """Read in one query the document frequencies that back_off_unseen, expand, idf_weights and
+    keyword_search will ask `known` for (the terms' tokens and their translations'): each query is
+    a trip to SQLite's thread, and separately they took three. A later miss is still read then."""
+    toks = {tok for t in terms for tok in phrase(t)} | {tok for e in cands for tok in e.tokens}
+    await document_frequencies(store, toks, known)
+
+
+async def doc_count(store: Store, n_docs: int | None = None) -> int:
+    """About the number of docs (MAX(id): enough for IDF and for sizing), unless the caller read it."""
+    if n_docs is not None:
+        return n_docs
+    return (await store.scalar("SELECT MAX(id) FROM docs")) or 0
 
 
 # A post that holds one part of a compound the index lacks (设计 of 外观设计) holds this much of it:
@@ -135,8 +168,8 @@ async def expand(store: Store, lexicon: Lexicon, text: str, terms: Sequence[str]
 PART_CONFIDENCE = 0.4
 
 
-async def back_off_unseen(store: Store, terms: Sequence[str],
-                          known: dict[str, int | None] | None = None) -> tuple[list[str], list[Expansion]]:
+async def back_off_unseen(store: Store, terms: Sequence[str], known: dict[str, int | None] | None = None,
+                          n_docs: int | None = None) -> tuple[list[str], list[Expansion]]:
     """Chinese terms that no doc holds, made searchable: (terms, expansions for their parts).
 
     A term with framing words at its ends (博主美债, glued by jieba) becomes what is left (美债) when
@@ -165,7 +198,7 @@ async def back_off_unseen(store: Store, terms: Sequence[str],
         out.append(t)
         subs = parts(t)
         seen = await term_frequencies(store, subs, known) if subs else {}
-        n = n or (await store.scalar("SELECT MAX(id) FROM docs")) or 1
+        n = n or await doc_count(store, n_docs) or 1
         idf = _idf([t, *subs], seen, n, 1.0)  # t is in no doc: the highest IDF there is
         # A common part says little of the compound: 中国 of 中国菜 counts less than 自行车 of 电动自行车.
         extra += [Expansion(t, phrase(p), round(PART_CONFIDENCE * idf[p] / idf[t], 3), p)
@@ -263,7 +296,7 @@ async def term_weights(store: Store, terms: Sequence[str], unseen_bigram_weight:
         return {}
     df = await term_frequencies(store, terms)
     # MAX(id) ~ the number of docs; enough for IDF.
-    return _idf(list(df), df, (await store.scalar("SELECT MAX(id) FROM docs")) or 1, unseen_bigram_weight)
+    return _idf(list(df), df, await doc_count(store) or 1, unseen_bigram_weight)
 
 
 def _idf(terms: Sequence[str], df: dict[str, int], n: int, unseen_bigram_weight: float) -> dict[str, float]:
@@ -276,7 +309,8 @@ def _idf(terms: Sequence[str], df: dict[str, int], n: int, unseen_bigram_weight:
 
 
 async def idf_weights(store: Store, terms: Sequence[str], expansions: Sequence[Expansion] = (),
-                      known: dict[str, int | None] | None = None) -> tuple[dict[str, float], frozenset[str]]:
+                      known: dict[str, int | None] | None = None,
+                      n_docs: int | None = None) -> tuple[dict[str, float], frozenset[str]]:
     """(IDF of each term, the Chinese terms among them that occur in no document). How much an
     unseen term still weighs is a cut-off (`Cutoffs.unseen_bigram`), applied by `gate_weights`.
 
@@ -292,7 +326,7 @@ async def idf_weights(store: Store, terms: Sequence[str], expansions: Sequence[E
         for e in expansions:
             if e.term in df:
                 df[e.term] = max(df[e.term], min(tdf.get(t, 0) for t in e.tokens))
-    raw = _idf(list(df), df, (await store.scalar("SELECT MAX(id) FROM docs")) or 1, unseen_bigram_weight=1.0)
+    raw = _idf(list(df), df, await doc_count(store, n_docs) or 1, unseen_bigram_weight=1.0)
     return raw, frozenset(t for t in raw if df.get(t, 0) == 0 and is_cjk(t[0]))
 
 

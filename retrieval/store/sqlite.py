@@ -134,6 +134,8 @@ def row_to_hit(row: sqlite3.Row | tuple, score: float = 0.0) -> Hit:
 
 
 def _pics(raw: str | None) -> list[str]:
+    if not raw or raw == "[]":  # most rows: no JSON to parse
+        return []
     try:
         got = json.loads(raw or "[]")
     except ValueError:
@@ -440,14 +442,15 @@ class Store:
         latest = await self.scalar(f"SELECT MAX(published_at) FROM docs WHERE {where}", params)
         return int(in_period or 0), latest
 
+    # One trip to aiosqlite's thread per query (execute_fetchall), not three (execute, fetch, close):
+    # a question runs about seven of them, and each trip waits for the event loop and the GIL.
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self.conn.execute(sql, params) as cur:
-            row = await cur.fetchone()
-        return row[0] if row else None
+        """The first column of a one-row query (COUNT, MAX, ... LIMIT 1)."""
+        rows = await self.conn.execute_fetchall(sql, params)
+        return next(iter(rows), (None,))[0]
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self.conn.execute_fetchall(sql, params))
 
 
 def embed_text(text: str, title: str, kind: str) -> str:

@@ -34,6 +34,19 @@ def test_content_free_posts():
         assert not is_content_free(text), text
 
 
+def test_content_free_check_agrees_with_the_full_count():
+    """is_content_free skips the boilerplate regex when no phrase can be there and stops counting at
+    MIN_CONTENT_CHARS: it must still agree with content_chars on boilerplate in any case or script."""
+    from retrieval.store.text import MIN_CONTENT_CHARS, content_chars, is_content_free
+
+    texts = ["RT", "rt @elonmusk", "REPOST", "ReTweet!", "轉發微博", "分享視頻 https://t.cn/x", "網頁鏈接",
+             "[图片][视频]", "[生日动态]", "RT good", "abc RT", "start", "Great part", "小米 转发微博", "分享",
+             "[无文字] 好", "#话题# 分享图片 @某人", "art", "xyz", "雷军 网页链接"]
+    for text in texts:
+        assert is_content_free(text) == (content_chars(text) < MIN_CONTENT_CHARS), text
+    assert is_content_free("REPOST") and is_content_free("轉發微博") and not is_content_free("Great part")
+
+
 def test_language_of_posts_and_questions():
     from retrieval.store.text import language
 

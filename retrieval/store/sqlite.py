@@ -137,7 +137,7 @@ def _pics(raw: str | None) -> list[str]:
     if not raw or raw == "[]":  # most rows: no JSON to parse
         return []
     try:
-        got = json.loads(raw or "[]")
+        got = json.loads(raw)
     except ValueError:
         return []
     return [str(p) for p in got] if isinstance(got, list) else []
@@ -443,7 +443,7 @@ class Store:
         return int(in_period or 0), latest
 
     # One trip to aiosqlite's thread per query (execute_fetchall), not three (execute, fetch, close):
-    # a question runs about seven of them, and each trip waits for the event loop and the GIL.
+    # a search runs about five of them, and each trip waits for the event loop and the GIL.
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of a one-row query (COUNT, MAX, ... LIMIT 1)."""
         rows = await self.conn.execute_fetchall(sql, params)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from retrieval.models import Hit
-from retrieval.search.crosslang import Expansion, Lexicon
+from retrieval.search.crosslang import Expansion, Lexicon, absent, named
 from retrieval.search.dedupe import fold_duplicates, shingles
 from retrieval.search.fusion import rrf
 from retrieval.search.keyword_rank import (
@@ -52,6 +52,7 @@ class Rankings:
     weights: dict[str, float] = field(default_factory=dict)  # IDF of each question term
     unseen: frozenset[str] = frozenset()  # Chinese bigrams of the question that no doc holds
     expansions: list[Expansion] = field(default_factory=list)  # the translations the keyword side matched
+    absent: list[str] = field(default_factory=list)  # glossary names the question asks about and no doc holds
     _shingles: dict[str, set[str]] = field(default_factory=dict, repr=False)
     _fused: dict[tuple, list[Hit]] = field(default_factory=dict, repr=False)
     _lang: dict[str, str] = field(default_factory=dict, repr=False)
@@ -62,11 +63,15 @@ class Rankings:
         return {h.uid: keyword_relevance(h, w) for h in self.keyword if h.uid in self.rows}
 
     def keyword_passing(self, cutoffs: Cutoffs) -> list[str]:
+        if self.absent:  # about a name that no post holds: whatever else matches is about something else
+            return []
         shares = self.keyword_shares(cutoffs)
         return [h.uid for h in self.keyword if shares.get(h.uid, 0.0) >= cutoffs.keyword]
 
     def vector_passing(self, cutoffs: Cutoffs) -> list[str]:
         """Vector hits over their pair's cut-off, or near it when the keyword side agrees."""
+        if self.absent:
+            return []
         shares = self.keyword_shares(cutoffs) if cutoffs.joint_keyword <= 1.0 else {}
         out = []
         for u, s in self.vector:
@@ -125,7 +130,9 @@ async def collect(
     df: dict[str, int | None] = {}  # FTS5 token counts read for this question, shared by every step
     n = await doc_count(store)
     cands = candidate_expansions(lexicon, text, terms) if lexicon is not None else []
-    await prefetch_frequencies(store, terms, cands, df)
+    names = named(lexicon, text) if lexicon is not None else []
+    await prefetch_frequencies(store, terms, cands, df, extra=[t for e in names for sp in e for t in sp])
+    missing = absent(names, df)
     backed, part_of = await back_off_unseen(store, terms, df, n)
     if lexicon is not None and backed != terms:  # a trimmed term (美债 of 博主美债) has translations of its own
         cands = candidate_expansions(lexicon, text, backed)
@@ -152,7 +159,7 @@ async def collect(
         vectors.cancel()  # don't leave the vector ranking's outcome unobserved
         raise
     vec = await vectors
-    r = Rankings(language_, kw, vec, weights=weights, unseen=unseen, expansions=expansions)
+    r = Rankings(language_, kw, vec, weights=weights, unseen=unseen, expansions=expansions, absent=missing)
     rows = await fetch_rows(store, list(dict.fromkeys([h.uid for h in kw] + [u for u, _ in vec])))
     # A vector whose row is gone (an orphan awaiting repair) is never shown; nor is a post with no
     # words of its own (转发微博, a bare link), whatever its score.

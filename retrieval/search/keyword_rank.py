@@ -148,11 +148,12 @@ def candidate_expansions(lexicon: Lexicon, text: str, terms: Sequence[str]) -> l
 
 
 async def prefetch_frequencies(store: Store, terms: Sequence[str], cands: Sequence[Expansion],
-                               known: dict[str, int | None]) -> None:
+                               known: dict[str, int | None], extra: Iterable[str] = ()) -> None:
     """Read in one query the document frequencies that back_off_unseen, expand, idf_weights and
-    keyword_search will ask `known` for (the terms' tokens and their translations'): each query is
-    a trip to SQLite's thread, and separately they took three. A later miss is still read then."""
-    toks = {tok for t in terms for tok in phrase(t)} | {tok for e in cands for tok in e.tokens}
+    keyword_search will ask `known` for (the terms' tokens and their translations', and any `extra`
+    tokens): each query is a trip to SQLite's thread, and separately they took three. A later miss is
+    still read then."""
+    toks = {tok for t in terms for tok in phrase(t)} | {tok for e in cands for tok in e.tokens} | set(extra)
     await document_frequencies(store, toks, known)
 
 

@@ -128,7 +128,7 @@ def query_tokens(text: str) -> list[str]:
 
 
 # Bumped whenever fts_document changes what it writes: an index built before is re-tokenized on open.
-FTS_TOKENS_VERSION = "2"
+FTS_TOKENS_VERSION = "3"
 GLUED_MIN = 9  # shorter Latin runs are names more often than glued words (xiaomi, spacex, iphone)
 
 
@@ -151,20 +151,28 @@ def glued_words(run: str) -> tuple[str, ...]:
     return words
 
 
+# A product name glued to its number (iphone4, covid19, gpt4): the name is searchable on its own.
+# Three letters at least, so that su7 and yu7 stay what a question about them asks for.
+_NAME_NUMBER = re.compile(r"([a-z]{3,})\d{1,4}")
+
+
 def fts_document(text: str) -> str:
     """What goes into the FTS5 (unicode61) column: tokens separated by spaces.
 
-    In a text with Chinese, a glued English run keeps its token and is followed by its words, so
-    that both "billgates" and "bill gates" match it (see glued_words). English posts keep their
-    runs whole: there a run without spaces is a name (Starlink is not "star link").
+    A name glued to a number keeps its token and is followed by the name: "iphone4" matches both
+    "iphone4" and "iphone". In a text with Chinese, a glued English run keeps its token and is followed
+    by its words, so that both "billgates" and "bill gates" match it (see glued_words). English posts
+    keep their runs whole: there a run without spaces is a name (Starlink is not "star link").
     """
     toks = tokens(text)
-    if not _CJK_RE.search(text):
-        return " ".join(toks)
+    cjk = bool(_CJK_RE.search(text))
     out: list[str] = []
     for t in toks:
         out.append(t)
-        out.extend(glued_words(t))
+        if (m := _NAME_NUMBER.fullmatch(t)) is not None:
+            out.append(m.group(1))
+        elif cjk:
+            out.extend(glued_words(t))
     return " ".join(out)
 
 

@@ -142,6 +142,17 @@ async def test_chinese_question_about_the_world_cup_finds_nothing(engine):
     assert not answer.found and answer.citations == []
 
 
+async def test_a_question_about_a_name_no_post_holds_finds_nothing(engine):
+    # The posts speak of SU7 and YU7 deliveries and mass production, but never of 特斯拉 or Tesla: those
+    # words match, and the answer would be about Xiaomi's cars, not Tesla's.
+    named = await engine.ask("What did Lei Jun say about Tesla's SU7 YU7 deliveries and mass production?")
+    assert not named.found and named.citations == []
+    assert not (await engine.ask("雷军怎么看特斯拉YU7的量产和交付")).found
+    # A name the posts do hold keeps the question answerable, beside one they don't.
+    both = await engine.ask("What did Lei Jun say about Nvidia and his XRING chip?")
+    assert {h.id for h in both.citations} & CHIP_POSTS
+
+
 async def test_answers_never_cite_metadata_lines_or_content_free_posts(engine):
     from retrieval.store.text import is_content_free
 

@@ -26,6 +26,15 @@ def lex():
 def test_lemma_and_forms_meet_the_dictionary_halfway():
     assert lemma("deliveries") == "delivery" and lemma("tariffs") == "tariff" and lemma("bus") == "bus"
     assert {"deliver", "delivered", "delivery"} <= set(forms("deliveries"))
+
+
+def test_a_word_does_not_take_the_inflections_of_a_longer_word(lex):
+    cars = set(forms("cars", lex.en_zh))
+    assert {"car", "cars"} <= cars
+    assert not cars & {"cared", "caring", "cares", "card"}  # care's forms, and a word of its own
+    assert {"cared", "caring", "cares"} <= set(forms("care", lex.en_zh))
+    assert {"taxes", "taxed", "launches", "delivered", "delivering"} <= set(
+        forms("tax", lex.en_zh) + forms("launch", lex.en_zh) + forms("deliveries", lex.en_zh))
     assert gloss_key("to lower interest rates (economics)") == "lower interest rate"
 
 
@@ -104,3 +113,18 @@ def test_expansion_order_does_not_depend_on_the_hash_seed():
     outs = {subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONHASHSEED=str(seed)),
                            cwd=root, capture_output=True, text=True, check=True).stdout for seed in (1, 2, 3)}
     assert len(outs) == 1
+
+
+def test_a_question_names_glossary_entries_in_any_spelling():
+    from retrieval.search.crosslang import absent, named
+
+    lex = build_lexicon([(["小米"], ["Xiaomi", "Mi"]), (["米粉"], ["Mi Fans"]), (["玄戒"], ["XRING"])])
+    assert named(lex, "Xiaomi's electric cars") == named(lex, "小米汽车") == [(("小米",), ("xiaomi",), ("mi",))]
+    assert named(lex, "Mi Fans day") == [(("米粉",), ("mi", "fans"))]  # not 小米 through its "Mi"
+    assert named(lex, "electric cars") == []
+    xiaomi, xring = named(lex, "小米")[0], named(lex, "XRING")[0]
+    # Absent only when no spelling is in the index, and only when every name asked about is.
+    assert absent([xiaomi], {"小米": 0, "xiaomi": None}) == ["小米"]
+    assert absent([xiaomi], {"小米": 0, "mi": 3}) == []
+    assert absent([xiaomi, xring], {"玄戒": 2}) == []
+    assert absent([], {}) == []

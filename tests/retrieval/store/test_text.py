@@ -68,3 +68,12 @@ def test_english_posts_and_short_or_odd_runs_stay_whole():
     assert glued_words("leijunxyz") == ()  # l + eijun...: stray letters are no split
     assert glued_words("gprs2025abc") == ()  # not letters only
     assert glued_words("billgates") == ("bill", "gates")
+
+
+def test_a_name_glued_to_its_number_is_also_indexed_as_the_name():
+    doc = fts_document("放弃代表时尚的iphone4，换上milestone").split()
+    assert doc[doc.index("iphone4") : doc.index("iphone4") + 2] == ["iphone4", "iphone"]
+    assert "iphone" in fts_document("Upgraded from my iPhone14 today").split()  # English posts too
+    # Two letters stay whole: a question about SU7 asks for su7, not for every "su".
+    assert fts_document("小米SU7交付").split().count("su") == 0
+    assert "covid" not in fts_document("covid2025abc is not a name and a number").split()

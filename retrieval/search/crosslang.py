@@ -279,11 +279,10 @@ def named(lex: Lexicon, terms_text: str) -> list[tuple[tuple[str, ...], ...]]:
     The glossary only: the dictionary's proper nouns were tried too, and its surnames and variants
     (prices -> 普莱斯, India -> 㐖毒) cost the tuning split 5 of 30 English -> Chinese answers."""
     have = f" {' '.join(tokens(terms_text))} "
-    found = {entry: [f" {' '.join(sp)} " for sp in entry if f" {' '.join(sp)} " in have] for entry in lex.names}
-    found = {e: m for e, m in found.items() if m}
-    longest = [m for ms in found.values() for m in ms]
-    # "Mi Fans" names 米粉, not also 小米 through its "Mi".
-    return [e for e, ms in found.items() if any(not any(m != o and m in o for o in longest) for m in ms)]
+    matched = {e: [s for s in (f" {' '.join(sp)} " for sp in e) if s in have] for e in lex.names}
+    spans = [s for ss in matched.values() for s in ss]
+    # A spelling inside a longer one that matched is no mention: "Mi Fans" names 米粉, not also 小米.
+    return [e for e, ss in matched.items() if any(not any(s != o and s in o for o in spans) for s in ss)]
 
 
 def absent(entries: Sequence[tuple[tuple[str, ...], ...]], df: Mapping[str, int | None]) -> list[str]:

@@ -54,7 +54,7 @@ def forms(word: str, known: Container[str] = frozenset()) -> list[str]:
 
     `known` holds English words (the dictionary's): a stem whose "e" form is a word takes no "ed" or
     "ing" of its own, since those are the other word's (cars -> car, not cared or caring, which are
-    care's). "d" goes only after an "e" (cared, not card) and "es" only after a hissing end (boxes)."""
+    care's). "d" goes only after an "e" (cared, not card); "es", not "s", after a hissing end (boxes)."""
     w = word.lower()
     # An ordered dict, not a set: the order reaches the vector query's text, which must not depend
     # on PYTHONHASHSEED.
@@ -68,12 +68,13 @@ def forms(word: str, known: Container[str] = frozenset()) -> list[str]:
             base[b[:-1]] = None  # delivery -> deliver
     out: dict[str, None] = {}
     for b in base:
-        out.update(dict.fromkeys([b, b + "s"]))
+        out[b] = None
         if b.endswith("e"):
-            out.update(dict.fromkeys([b + "d", b[:-1] + "ing"]))
+            out.update(dict.fromkeys([b + "s", b + "d", b[:-1] + "ing"]))
         else:
-            if b.endswith(("s", "sh", "ch", "x", "z", "o")):
-                out[b + "es"] = None
+            # "es" after a hissing end (boxes, not boxs), "s" elsewhere; an "o" takes both (logos, echoes).
+            hiss = b.endswith(("s", "sh", "ch", "x", "z"))
+            out.update(dict.fromkeys([b + "s"] * (not hiss) + [b + "es"] * (hiss or b.endswith("o"))))
             if b + "e" not in known:
                 out.update(dict.fromkeys([b + "ed", b + "ing"]))
         if b.endswith("y"):
@@ -206,12 +207,15 @@ def _read_cedict(lex: Lexicon, lines: Iterable[str]) -> None:
             if not key or len(words) > MAX_GLOSS_WORDS or all(w in EN_STOPWORDS for w in words):
                 continue
             score = _gloss_score(pos, len(useful), len(words))
-            lex.add(simp, _PARENS.sub(" ", g).strip().removeprefix("to ").strip(), score)
+            # "to " stays on a verb's gloss: the way back inflects the verb (加息 -> "raises rates"); see english_spellings.
+            lex.add(simp, re.sub(r"\s+", " ", _PARENS.sub(" ", g)).strip(), score)
             if len(words) > 1:
                 # The head of a compound gloss answers for it, less surely: the noun of "computer chip",
                 # the verb of "to deliver goods".
                 head = words[0] if g.strip().lower().startswith("to ") else " ".join(words[1:])
-                if head not in EN_STOPWORDS:
+                if words[0] not in EN_STOPWORDS and words[1:2] == ["of"]:
+                    head = " ".join(words[2:])  # "sense of satisfaction" answers for satisfaction, not "of satisfaction"
+                if head and head not in EN_STOPWORDS:
                     lex.add_key(head, simp, 0.7 * score)
 
 
@@ -330,10 +334,48 @@ def candidates(lex: Lexicon, terms_text: str) -> list[Expansion]:
             found = [(c, 1.0) for c in lex.chinese_to_english(word)] or [
                 (c, 0.9) for part in lex.segment(word) if len(part) >= 2 for c in lex.chinese_to_english(part)]
             for c, factor in found:
-                toks = tuple(t for t in tokens(c.text) if t not in EN_STOPWORDS)
-                if toks:
-                    out.append(Expansion(word, toks, c.score * factor, c.text))
+                text = c.text.removeprefix("to ")
+                for toks, weight in english_spellings(c.text, lex.en_zh):
+                    out.append(Expansion(word, toks, c.score * factor * weight, text))
     return out
+
+
+def english_spellings(gloss: str, known: Container[str] = frozenset()) -> list[tuple[tuple[str, ...], float]]:
+    """Index tokens of an English gloss as posts write it, each with how squarely it says the gloss.
+
+    The gloss itself, its stopwords kept inside ("bank of china") and trimmed at the ends; a noun's
+    plural (tariff -> tariffs); a verb's inflections of its first word (to raise interest rates ->
+    raises/raised/raising interest rates), and for a verb with an object of two words, the verb and
+    the object's head alone (raises rates): posts say "the Fed raises rates" more often than the
+    dictionary's phrase. Each spelling other than the gloss counts a little less."""
+    toks = list(tokens(gloss))
+    verb = bool(toks) and toks[0] == "to" and gloss.lower().startswith("to ")
+    while toks and toks[0] in EN_STOPWORDS:
+        toks.pop(0)
+    while toks and toks[-1] in EN_STOPWORDS:
+        toks.pop()
+    if not toks:
+        return []
+    out = {tuple(toks): 1.0}
+    if verb:
+        for f in forms(toks[0], known):
+            out.setdefault((f, *toks[1:]), 0.9)
+        if len(toks) == 3 and not any(t in EN_STOPWORDS for t in toks):
+            for f in forms(toks[0], known):
+                out.setdefault((f, toks[2]), 0.8)
+    elif not gloss.split()[-1][:1].isupper() and lemma(toks[-1]) == toks[-1] and toks[-1].isalpha():
+        # A name (Bank of China), a plural already (rates) or a number takes no plural.
+        out.setdefault((*toks[:-1], plural(toks[-1])), 0.9)
+    return list(out.items())
+
+
+def plural(noun: str) -> str:
+    """A regular English plural: tariff -> tariffs, tax -> taxes, duty -> duties."""
+    if noun.endswith(("s", "sh", "ch", "x", "z")):
+        return noun + "es"
+    if len(noun) > 2 and noun.endswith("y") and noun[-2] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
 
 
 _CJK_JOINERS = re.compile(rf"(?<=[{CJK}])[\s·・•‧.\-]+(?=[{CJK}])")
@@ -361,8 +403,10 @@ def select(cands: list[Expansion], df: dict[str, int]) -> list[Expansion]:
             seen.setdefault(e.tokens, e)
         ranked = list(seen.values())
         best = ranked[0].confidence
-        for e in ranked[:PER_TERM]:
-            if e.confidence >= 0.5 * best:
+        # PER_TERM senses, each with every spelling that passes (tariff and tariffs are one sense).
+        senses = list(dict.fromkeys(e.text for e in ranked))[:PER_TERM]
+        for e in ranked:
+            if e.text in senses and e.confidence >= 0.5 * best:
                 out.append(Expansion(e.term, e.tokens, round(min(1.0, e.confidence / best), 3), e.text))
     return out
 

@@ -33,8 +33,9 @@ def test_a_word_does_not_take_the_inflections_of_a_longer_word(lex):
     assert {"car", "cars"} <= cars
     assert not cars & {"cared", "caring", "cares", "card"}  # care's forms, and a word of its own
     assert {"cared", "caring", "cares"} <= set(forms("care", lex.en_zh))
-    assert {"taxes", "taxed", "launches", "delivered", "delivering"} <= set(
-        forms("tax", lex.en_zh) + forms("launch", lex.en_zh) + forms("deliveries", lex.en_zh))
+    both = set(forms("tax", lex.en_zh) + forms("launch", lex.en_zh) + forms("deliveries", lex.en_zh))
+    assert {"taxes", "taxed", "launches", "delivered", "delivering"} <= both
+    assert not both & {"taxs", "launchs"}
     assert gloss_key("to lower interest rates (economics)") == "lower interest rate"
 
 
@@ -46,6 +47,7 @@ def test_english_words_find_their_chinese_translations(lex):
     assert "芯片" in zh("chip")  # from the compound gloss "computer chip"
     assert "关税" in zh("tariffs")
     assert "玄戒" in zh("XRING")  # the glossary, not the dictionary
+    assert "满足感" in zh("satisfaction")  # "sense of satisfaction": the noun after "of", not "of satisfaction"
 
 
 def test_a_dictionary_phrase_wins_over_its_words(lex):
@@ -56,8 +58,23 @@ def test_a_dictionary_phrase_wins_over_its_words(lex):
 def test_chinese_words_find_english_phrases_attached_to_the_word(lex):
     exps = [e for e in candidates(lex, "足球世界杯") if e.text == "World Cup"]
     assert {e.term for e in exps} == {"世界杯"}  # the segmented word, not its bigrams
-    assert all(e.tokens == ("world", "cup") for e in exps)
+    assert ("world", "cup") in {e.tokens for e in exps}
     assert "football" in {e.text for e in candidates(lex, "足球")}
+
+
+def test_an_english_gloss_is_searched_as_posts_write_it(lex):
+    def spelled(zh: str, gloss: str) -> dict[tuple[str, ...], float]:
+        return {e.tokens: e.confidence for e in candidates(lex, zh) if e.text == gloss}
+
+    # A verb is inflected, and its two-word object may shrink to its head: "the Fed raises rates".
+    rates = spelled("加息", "raise interest rates")
+    assert {("raise", "interest", "rates"), ("raises", "interest", "rates"), ("raising", "rates")} <= set(rates)
+    assert rates[("raise", "interest", "rates")] > rates[("raises", "rates")]  # the gloss itself is surest
+    # A noun takes its plural, not a verb's endings; a name takes neither.
+    assert set(spelled("关税", "tariff")) == {("tariff",), ("tariffs",)}
+    assert ("customs", "duties") in set(spelled("关税", "customs duty"))
+    # Stopwords inside a gloss stay, or the phrase could never match a post: "Bank of China".
+    assert set(spelled("中国银行", "Bank of China")) == {("bank", "of", "china")}
 
 
 def test_a_word_the_dictionary_lacks_is_translated_through_its_parts(lex):

@@ -66,3 +66,14 @@ async def test_a_term_is_translated_even_when_the_text_segments_otherwise(engine
     # holds no Chinese at all, and the term must still get the translations the index holds.
     got = await expand(engine.store, lex, "what about it", ["小米"])
     assert {e.text.lower() for e in got if e.term == "小米"} & {"xiaomi", "mi"}
+
+
+async def test_a_chinese_verb_finds_the_inflected_english_the_index_holds(engine):
+    from retrieval.search.keyword_rank import document_frequencies, expand
+
+    lex = await engine.lexicon()
+    # The sample's English digest says "delivered", never "deliver": 交付 (/to deliver/) must match it.
+    df = await document_frequencies(engine.store, ["deliver", "delivered"])
+    assert "deliver" not in df and df["delivered"] > 0
+    got = await expand(engine.store, lex, "交付", ["交付"])
+    assert ("delivered",) in {e.tokens for e in got if e.term == "交付"}

@@ -28,6 +28,7 @@ DEFAULT_GLOSSARY = Path(__file__).resolve().parents[2] / "data" / "glossary.toml
 MAX_WORD = 4  # longest Chinese headword used: longer ones are idioms and names, rarely a question's topic
 MAX_GLOSS_WORDS = 3  # "computer chip" and "lower interest rates" yes; explanations no
 PER_TERM = 4  # alternatives kept per question term
+NEAR = 0.8  # a translation scoring this share of the best is a near-synonym of it (see select)
 _SKIP_GLOSS = re.compile(r"^(surname |variant of|old variant|see |cl:|abbr\. |used in |also written |"
                          r"(japanese|korean) |\(old\)|\(archaic\)|\(dialect\)|pr\. )", re.I)
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]|\S*\|\S*")
@@ -404,7 +405,13 @@ def select(cands: list[Expansion], df: dict[str, int]) -> list[Expansion]:
         ranked = list(seen.values())
         best = ranked[0].confidence
         # PER_TERM senses, each with every spelling that passes (tariff and tariffs are one sense).
-        senses = list(dict.fromkeys(e.text for e in ranked))[:PER_TERM]
+        # Near-synonyms (within NEAR of the best) go by how many docs use them: the dictionary lists
+        # 拖延, 晚点, 耽搁, 延期 before 延迟 for "delayed", and a corpus may say only 延迟.
+        near = NEAR * best
+        by_use = sorted(ranked, key=lambda e: (e.confidence < near,
+                                               -min(df.get(t, 0) for t in e.tokens) if e.confidence >= near else 0,
+                                               -e.confidence))
+        senses = list(dict.fromkeys(e.text for e in by_use))[:PER_TERM]
         for e in ranked:
             if e.text in senses and e.confidence >= 0.5 * best:
                 out.append(Expansion(e.term, e.tokens, round(min(1.0, e.confidence / best), 3), e.text))

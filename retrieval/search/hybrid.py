@@ -22,13 +22,16 @@ from retrieval.search.fusion import rrf
 from retrieval.search.keyword_rank import (
     KeywordHit,
     back_off_unseen,
+    back_off_untranslated,
     candidate_expansions,
     doc_count,
     expand,
     gate_weights,
     idf_weights,
+    joined_pairs,
     keyword_relevance,
     keyword_search,
+    pair_tokens,
     prefetch_frequencies,
 )
 from retrieval.store.embedding import Cutoffs
@@ -53,6 +56,7 @@ class Rankings:
     unseen: frozenset[str] = frozenset()  # Chinese bigrams of the question that no doc holds
     expansions: list[Expansion] = field(default_factory=list)  # the translations the keyword side matched
     absent: list[str] = field(default_factory=list)  # glossary names the question asks about and no doc holds
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # adjacent terms no doc holds together
     _shingles: dict[str, set[str]] = field(default_factory=dict, repr=False)
     _fused: dict[tuple, list[Hit]] = field(default_factory=dict, repr=False)
     _lang: dict[str, str] = field(default_factory=dict, repr=False)
@@ -60,7 +64,7 @@ class Rankings:
     def keyword_shares(self, cutoffs: Cutoffs) -> dict[str, float]:
         """uid -> the share of the question's weight that the keyword hit holds."""
         w = gate_weights(self.weights, self.unseen, cutoffs.unseen_bigram)
-        return {h.uid: keyword_relevance(h, w) for h in self.keyword if h.uid in self.rows}
+        return {h.uid: keyword_relevance(h, w, self.pairs) for h in self.keyword if h.uid in self.rows}
 
     def keyword_passing(self, cutoffs: Cutoffs) -> list[str]:
         if self.absent:  # about a name that no post holds: whatever else matches is about something else
@@ -131,7 +135,8 @@ async def collect(
     n = await doc_count(store)
     cands = candidate_expansions(lexicon, text, terms) if lexicon is not None else []
     names = named(lexicon, text) if lexicon is not None else []
-    await prefetch_frequencies(store, terms, cands, df, extra=[t for e in names for sp in e for t in sp])
+    await prefetch_frequencies(store, terms, cands, df,
+                               extra=[*(t for e in names for sp in e for t in sp), *pair_tokens(terms)])
     missing = absent(names, df)
     backed, part_of = await back_off_unseen(store, terms, df, n)
     if lexicon is not None and backed != terms:  # a trimmed term (美债 of 博主美债) has translations of its own
@@ -152,6 +157,7 @@ async def collect(
         # A compound's parts are not translations: they neither join the vector query nor make the
         # compound as common as its commonest part (电动汽车 stays as rare as the index says).
         weights, unseen = await idf_weights(store, terms, expansions, df, n)
+        part_of += await back_off_untranslated(store, terms, cands, expansions, df, n)
         expansions = expansions + part_of
         kw = await keyword_search(store, terms, k=CANDIDATES, executive=executive, since=lo, until=hi,
                                   expansions=expansions, budget=True, known=df, n_docs=n)
@@ -159,7 +165,8 @@ async def collect(
         vectors.cancel()  # don't leave the vector ranking's outcome unobserved
         raise
     vec = await vectors
-    r = Rankings(language_, kw, vec, weights=weights, unseen=unseen, expansions=expansions, absent=missing)
+    r = Rankings(language_, kw, vec, weights=weights, unseen=unseen, expansions=expansions, absent=missing,
+                 pairs=await joined_pairs(store, text, terms, df))
     rows = await fetch_rows(store, list(dict.fromkeys([h.uid for h in kw] + [u for u, _ in vec])))
     # A vector whose row is gone (an orphan awaiting repair) is never shown; nor is a post with no
     # words of its own (转发微博, a bare link), whatever its score.

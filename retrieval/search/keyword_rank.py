@@ -207,6 +207,43 @@ async def back_off_unseen(store: Store, terms: Sequence[str], known: dict[str, i
     return list(dict.fromkeys(out)), extra
 
 
+async def back_off_untranslated(store: Store, terms: Sequence[str], cands: Sequence[Expansion],
+                                expansions: Sequence[Expansion], known: dict[str, int | None] | None = None,
+                                n_docs: int | None = None) -> list[Expansion]:
+    """Parts of the Chinese translations that the index lacks, for English terms left with none:
+    "gratification" is 性满足 to the dictionary and 满足 in the posts. Each part the index holds
+    counts for the term as a compound's part does (back_off_unseen): at PART_CONFIDENCE times its
+    IDF over the term's, scaled by how squarely its translation says the term. Like those parts,
+    they neither join the vector query nor make the term any commoner."""
+    done = {e.term for e in expansions if is_cjk(e.tokens[0][0])}
+    # A phrase's translation (超级碗 of "super bowl") stands for every word of it: its parts would
+    # each count for all of them, so only a single word's translations back off.
+    terms_of: dict[str, set[str]] = {}
+    for e in cands:
+        terms_of.setdefault(e.text, set()).add(e.term)
+    lost: dict[str, dict[str, float]] = {}  # term -> {absent translation: score}
+    for e in cands:
+        if (e.term in terms and e.term not in done and not is_cjk(e.term[0]) and is_cjk(e.text[0])
+                and len(terms_of[e.text]) == 1):
+            lost.setdefault(e.term, {})[e.text] = max(e.confidence, lost.get(e.term, {}).get(e.text, 0.0))
+    if not lost:
+        return []
+    subs = {zh: parts(zh) for ts in lost.values() for zh in ts}
+    seen = await term_frequencies(store, sorted({p for ps in subs.values() for p in ps}), known)
+    n = await doc_count(store, n_docs) or 1
+    out: dict[tuple[str, str], Expansion] = {}
+    for term, translations in lost.items():
+        best = max(translations.values())
+        for zh, score in translations.items():
+            idf = _idf([term, *subs[zh]], {**seen, term: 0}, n, 1.0)  # the term is in no doc: the highest IDF
+            for p in subs[zh]:
+                if seen.get(p, 0) > 0 and p in idf:
+                    c = round(PART_CONFIDENCE * score / best, 3)
+                    if c > out.get((term, p), Expansion("", (), 0.0)).confidence:
+                        out[(term, p)] = Expansion(term, phrase(p), c, p)
+    return list(out.values())
+
+
 async def document_frequencies(store: Store, terms: Iterable[str],
                                known: dict[str, int | None] | None = None) -> dict[str, int]:
     """Documents holding each token, for the tokens the index has. `known` is one question's cache
@@ -335,7 +372,41 @@ def gate_weights(weights: dict[str, float], unseen: frozenset[str], unseen_bigra
     return {t: w * unseen_bigram if t in unseen else w for t, w in weights.items()}
 
 
-def keyword_relevance(hit: KeywordHit, weights: dict[str, float]) -> float:
-    """Share of the query's IDF weight that the hit's matched terms carry (0..1)."""
+# A post that holds one word of a pair the question writes together and no post does (电动 + 自行车 of
+# 电动自行车) holds that word at this much: a bicycle post is not about electric bicycles.
+LONE_PART = 0.8
+
+
+async def joined_pairs(store: Store, text: str, terms: Sequence[str],
+                       df: dict[str, int | None]) -> list[tuple[str, str]]:
+    """Adjacent Chinese terms of the question (电动 自行车) that the index holds apart but never
+    together: the question is about their compound. `df` must hold the tokens of each joined pair
+    (see pair_tokens); a pair that may occur is looked up as a phrase."""
+    out = []
+    for a, b in zip(terms, terms[1:], strict=False):
+        if not (is_cjk(a[0]) and is_cjk(b[0])) or a + b not in text:
+            continue
+        if any((df.get(t) or 0) == 0 for t in (*phrase(a), *phrase(b))):
+            continue
+        if min((df.get(t) or 0) for t in phrase(a + b)) > 0 and await store.scalar(
+                "SELECT 1 FROM docs_fts WHERE docs_fts MATCH ? LIMIT 1", [fts_match([" ".join(phrase(a + b))])]):
+            continue
+        out.append((a, b))
+    return out
+
+
+def pair_tokens(terms: Sequence[str]) -> list[str]:
+    return [t for a, b in zip(terms, terms[1:], strict=False) if is_cjk(a[0]) and is_cjk(b[0])
+            for t in phrase(a + b)]
+
+
+def keyword_relevance(hit: KeywordHit, weights: dict[str, float],
+                      pairs: Sequence[tuple[str, str]] = ()) -> float:
+    """Share of the query's IDF weight that the hit's matched terms carry (0..1). A term of a
+    joined pair counts LONE_PART when the hit lacks its partner."""
     total = sum(weights.values())
-    return sum(weights.get(t, 0.0) * hit.confidence.get(t, 1.0) for t in hit.matched) / total if total else 0.0
+    if not total:
+        return 0.0
+    lone = {t for a, b in pairs for t, o in ((a, b), (b, a)) if t in hit.matched and o not in hit.matched}
+    return sum(weights.get(t, 0.0) * hit.confidence.get(t, 1.0) * (LONE_PART if t in lone else 1.0)
+               for t in hit.matched) / total

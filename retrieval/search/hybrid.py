@@ -157,7 +157,7 @@ async def collect(
         # A compound's parts are not translations: they neither join the vector query nor make the
         # compound as common as its commonest part (电动汽车 stays as rare as the index says).
         weights, unseen = await idf_weights(store, terms, expansions, df, n)
-        part_of += await back_off_untranslated(store, terms, cands, expansions, df, n)
+        part_of += await back_off_untranslated(store, terms, cands, expansions, df)
         expansions = expansions + part_of
         kw = await keyword_search(store, terms, k=CANDIDATES, executive=executive, since=lo, until=hi,
                                   expansions=expansions, budget=True, known=df, n_docs=n)

@@ -208,12 +208,12 @@ async def back_off_unseen(store: Store, terms: Sequence[str], known: dict[str, i
 
 
 async def back_off_untranslated(store: Store, terms: Sequence[str], cands: Sequence[Expansion],
-                                expansions: Sequence[Expansion], known: dict[str, int | None] | None = None,
-                                n_docs: int | None = None) -> list[Expansion]:
+                                expansions: Sequence[Expansion],
+                                known: dict[str, int | None] | None = None) -> list[Expansion]:
     """Parts of the Chinese translations that the index lacks, for English terms left with none:
     "gratification" is 性满足 to the dictionary and 满足 in the posts. Each part the index holds
-    counts for the term as a compound's part does (back_off_unseen): at PART_CONFIDENCE times its
-    IDF over the term's, scaled by how squarely its translation says the term. Like those parts,
+    counts for the term at PART_CONFIDENCE, scaled by how squarely its translation says the term:
+    below the keyword gate alone, as a Chinese compound's parts are (back_off_unseen). Like those,
     they neither join the vector query nor make the term any commoner."""
     done = {e.term for e in expansions if is_cjk(e.tokens[0][0])}
     # A phrase's translation (超级碗 of "super bowl") stands for every word of it: its parts would
@@ -230,17 +230,14 @@ async def back_off_untranslated(store: Store, terms: Sequence[str], cands: Seque
         return []
     subs = {zh: parts(zh) for ts in lost.values() for zh in ts}
     seen = await term_frequencies(store, sorted({p for ps in subs.values() for p in ps}), known)
-    n = await doc_count(store, n_docs) or 1
     out: dict[tuple[str, str], Expansion] = {}
     for term, translations in lost.items():
         best = max(translations.values())
         for zh, score in translations.items():
-            idf = _idf([term, *subs[zh]], {**seen, term: 0}, n, 1.0)  # the term is in no doc: the highest IDF
             for p in subs[zh]:
-                if seen.get(p, 0) > 0 and p in idf:
-                    c = round(PART_CONFIDENCE * score / best, 3)
-                    if c > out.get((term, p), Expansion("", (), 0.0)).confidence:
-                        out[(term, p)] = Expansion(term, phrase(p), c, p)
+                c = round(PART_CONFIDENCE * score / best, 3)
+                if seen.get(p, 0) > 0 and c > (out[(term, p)].confidence if (term, p) in out else 0.0):
+                    out[(term, p)] = Expansion(term, phrase(p), c, p)
     return list(out.values())
 
 
@@ -396,6 +393,7 @@ async def joined_pairs(store: Store, text: str, terms: Sequence[str],
 
 
 def pair_tokens(terms: Sequence[str]) -> list[str]:
+    """The index tokens of every adjacent pair of Chinese terms run together, for joined_pairs."""
     return [t for a, b in zip(terms, terms[1:], strict=False) if is_cjk(a[0]) and is_cjk(b[0])
             for t in phrase(a + b)]
 

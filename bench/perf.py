@@ -402,7 +402,7 @@ async def grow_synthetic(data_dir: Path, start: int, stop: int, backend: str, se
                         comments=rng.randrange(10000))
                 ch = content_hash(text)
                 rows.append(DocRow(doc_uid(d.platform, ex, d.source_id), d, ch, _row_hash(d, ch), fts_document(text)))
-                metas.append(vector_metadata(ex, to_epoch(ts), "post", d.platform, d.likes, d.shares, d.comments))
+                metas.append(vector_metadata(ex, to_epoch(ts), "post"))
             vecs = nrng.standard_normal((len(rows), emb.dim)).astype(np.float32)
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
             await asyncio.to_thread(vs.upsert, [r.uid for r in rows], vecs, metas)

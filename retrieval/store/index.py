@@ -216,8 +216,7 @@ class Index:
         if not rows:
             return
         metas = [
-            vector_metadata(r.doc.executive, to_epoch(r.doc.published_at), r.doc.kind, r.doc.platform,
-                            r.doc.likes, r.doc.shares, r.doc.comments)
+            vector_metadata(r.doc.executive, to_epoch(r.doc.published_at), r.doc.kind)
             for r in rows
         ]
         await self.store.set_meta("dirty", "1")

@@ -370,8 +370,7 @@ class Store:
 
     async def docs_for_embedding(self, uids: Sequence[str] | None = None) -> list[tuple[str, str, str, dict]]:
         """(uid, content_hash, text, metadata) for the given uids, or for all docs."""
-        q = ("SELECT uid, content_hash, text, title, executive, published_at, kind, platform, likes, shares, "
-             "comments FROM docs")
+        q = "SELECT uid, content_hash, text, title, executive, published_at, kind FROM docs"
         rows: list[Any] = []
         if uids is None:
             async with self.conn.execute(q) as cur:
@@ -382,8 +381,8 @@ class Store:
                 async with self.conn.execute(f"{q} WHERE uid IN ({','.join('?' * len(chunk))})", chunk) as cur:
                     rows.extend(await cur.fetchall())
         out = []
-        for uid, chash, text, title, ex, pub, kind, platform, likes, shares, comments in rows:
-            meta = vector_metadata(ex, pub, kind, platform, likes, shares, comments)
+        for uid, chash, text, title, ex, pub, kind in rows:
+            meta = vector_metadata(ex, pub, kind)
             out.append((uid, chash, embed_text(text, title, kind), meta))
         return out
 
@@ -460,15 +459,10 @@ def embed_text(text: str, title: str, kind: str) -> str:
     return text
 
 
-def vector_metadata(executive: str, published_at: int | None, kind: str, platform: str,
-                    likes: int, shares: int, comments: int) -> dict[str, Any]:
+def vector_metadata(executive: str, published_at: int | None, kind: str) -> dict[str, Any]:
+    """What a vector query filters on (vectors.vector_where), and nothing more: Chroma writes each
+    field to its metadata segment, and three more (platform, likes, engagement) cost about a fifth
+    of an ingest's Chroma time for fields no query read. Counts live in SQLite."""
     # Chroma metadata cannot hold None and its range operators take numbers only:
     # an undated doc gets -1 so that any date filter excludes it.
-    return {
-        "executive": executive,
-        "published_at": -1 if published_at is None else int(published_at),
-        "kind": kind,
-        "platform": platform,
-        "likes": int(likes),
-        "engagement": int(likes + shares + comments),
-    }
+    return {"executive": executive, "published_at": -1 if published_at is None else int(published_at), "kind": kind}

@@ -34,6 +34,7 @@ POSTS = {
     "e2": "小区楼下新装了电动汽车充电桩，排队的人不少。",
     "s1": "超级赛亚人的比喻很贴切。",
     "w1": "今天和团队一起吃了顿火锅，聊了聊新产品。",
+    "j1": "马云说：今天很残酷，明天更残酷，后天很美好。",
 }
 
 
@@ -139,3 +140,10 @@ async def test_an_electric_bicycle_question_is_not_answered_by_bicycles(gaps):
     # The words themselves still find their posts.
     assert {"b1", "b2"} <= {h.id for h in (await gaps.search("他对自行车怎么看？")).hits}
     assert "e2" in {h.id for h in (await gaps.search("他对电动汽车怎么看？")).hits}
+
+
+async def test_a_person_named_in_english_finds_the_post_that_names_them_in_chinese(gaps):
+    # No dictionary has 马云 as "Jack Ma"; the shipped glossary (data/glossary.toml) does.
+    assert [h.id for h in (await gaps.search("What did he say about Jack Ma?")).hits] == ["j1"]
+    # A person the glossary knows and no post names: nothing, not posts about other people.
+    assert (await gaps.search("What did he say about Jensen Huang?")).hits == []

@@ -225,7 +225,8 @@ async def back_off_untranslated(store: Store, terms: Sequence[str], cands: Seque
     for e in cands:
         if (e.term in terms and e.term not in done and not is_cjk(e.term[0]) and is_cjk(e.text[0])
                 and len(terms_of[e.text]) == 1):
-            lost.setdefault(e.term, {})[e.text] = max(e.confidence, lost.get(e.term, {}).get(e.text, 0.0))
+            scores = lost.setdefault(e.term, {})
+            scores[e.text] = max(e.confidence, scores.get(e.text, 0.0))
     if not lost:
         return []
     subs = {zh: parts(zh) for ts in lost.values() for zh in ts}
@@ -234,8 +235,8 @@ async def back_off_untranslated(store: Store, terms: Sequence[str], cands: Seque
     for term, translations in lost.items():
         best = max(translations.values())
         for zh, score in translations.items():
+            c = round(PART_CONFIDENCE * score / best, 3)
             for p in subs[zh]:
-                c = round(PART_CONFIDENCE * score / best, 3)
                 if seen.get(p, 0) > 0 and c > (out[(term, p)].confidence if (term, p) in out else 0.0):
                     out[(term, p)] = Expansion(term, phrase(p), c, p)
     return list(out.values())
@@ -380,8 +381,8 @@ async def joined_pairs(store: Store, text: str, terms: Sequence[str],
     together: the question is about their compound. `df` must hold the tokens of each joined pair
     (see pair_tokens); a pair that may occur is looked up as a phrase."""
     out = []
-    for a, b in zip(terms, terms[1:], strict=False):
-        if not (is_cjk(a[0]) and is_cjk(b[0])) or a + b not in text:
+    for a, b in _chinese_neighbours(terms):
+        if a + b not in text:
             continue
         if any((df.get(t) or 0) == 0 for t in (*phrase(a), *phrase(b))):
             continue
@@ -394,8 +395,11 @@ async def joined_pairs(store: Store, text: str, terms: Sequence[str],
 
 def pair_tokens(terms: Sequence[str]) -> list[str]:
     """The index tokens of every adjacent pair of Chinese terms run together, for joined_pairs."""
-    return [t for a, b in zip(terms, terms[1:], strict=False) if is_cjk(a[0]) and is_cjk(b[0])
-            for t in phrase(a + b)]
+    return [t for a, b in _chinese_neighbours(terms) for t in phrase(a + b)]
+
+
+def _chinese_neighbours(terms: Sequence[str]) -> list[tuple[str, str]]:
+    return [(a, b) for a, b in zip(terms, terms[1:], strict=False) if is_cjk(a[0]) and is_cjk(b[0])]
 
 
 def keyword_relevance(hit: KeywordHit, weights: dict[str, float],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,10 @@ class VectorStore:
 
     # An embedded reader opened while another process (an ingest) was writing can hold a view of the
     # HNSW segment from before its first flush to disk; every query then fails with this until the
-    # process reopens the store.
-    _STALE_VIEW = ("hnsw segment reader", "Nothing found on disk")
+    # process reopens the store. A reader that catches up on the write log while that process flushes
+    # fails once with "Failed to apply logs to the hnsw segment writer" (seen in CI: `execbot stats`
+    # during an ingest); reopened a moment later, it reads the flushed state.
+    _STALE_VIEW = ("hnsw segment reader", "Nothing found on disk", "apply logs to the hnsw segment")
 
     def _reopen_embedded(self) -> None:
         """Drop this path's cached Chroma system so the next client reads the files afresh."""
@@ -88,6 +91,7 @@ class VectorStore:
                 elif attempt == 1 and any(m in str(exc) for m in self._STALE_VIEW):
                     log.info("reopening %s after a stale read: %s", self.where, exc)
                     self._reopen_embedded()
+                    time.sleep(0.2)  # let the writing process finish the flush it is in
                     continue
                 raise VectorStoreError(f"{what} failed on {self.where}: {exc}") from exc
         raise AssertionError("unreachable")
